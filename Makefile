@@ -1,0 +1,60 @@
+# Maestro Server. `make run` starts the server, `make test` runs every check and test.
+# Everything needed (Go modules, sqlc, staticcheck) is fetched by the go command on first use.
+
+GO        ?= go
+SQLC      := $(GO) tool -modfile=tools/sqlc.mod sqlc
+STATICCHECK := $(GO) tool -modfile=tools/staticcheck.mod staticcheck
+BIN       := bin/maestro-server
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/maestro-hq/maestro-server/internal/app.Version=$(VERSION)
+TEST_FLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean
+
+## run: start the server on 127.0.0.1:3000 with its SQLite file under DATA_DIR (default ~/.maestro/data)
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/maestro-server serve
+
+## build: compile bin/maestro-server
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/maestro-server
+
+## test: every check, then every test with the race detector
+test: check
+	$(GO) test $(TEST_FLAGS) ./...
+
+## gen: regenerate committed code (sqlc queries in db/, OpenAPI documents in api/)
+gen: sqlc openapi
+
+sqlc:
+	$(SQLC) generate
+
+openapi:
+	$(GO) run ./cmd/maestro-server openapi --version 1 > api/openapi-v1.yaml
+
+## check: fail when generated code is stale or gofmt/vet/staticcheck complain
+check:
+	@echo "check: sqlc output in db/ is current"
+	@$(SQLC) diff || { echo "db/ differs from the queries: run 'make gen' and commit"; exit 1; }
+	@echo "check: api/*.yaml is current"
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	  $(GO) run ./cmd/maestro-server openapi --version 1 > $$tmp/openapi-v1.yaml && \
+	  diff -u api/openapi-v1.yaml $$tmp/openapi-v1.yaml > /dev/null || \
+	  { echo "api/ differs from what the code generates: run 'make gen' and commit"; exit 1; }
+	@echo "check: gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') 2>/dev/null); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@echo "check: go vet"
+	@$(GO) vet ./...
+	@echo "check: staticcheck"
+	@$(STATICCHECK) ./...
+
+## lint: gofmt, vet and staticcheck only
+lint:
+	@$(GO) vet ./... && $(STATICCHECK) ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

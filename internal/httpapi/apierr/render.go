@@ -1,0 +1,157 @@
+package apierr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+type ctxKey int
+
+const versionKey ctxKey = 0
+
+// WithVersion marks ctx as serving API version v; errors made under it take that version's shape.
+func WithVersion(ctx context.Context, v int) context.Context {
+	return context.WithValue(ctx, versionKey, v)
+}
+
+// VersionFrom returns the API version of the request (1 when unmarked).
+func VersionFrom(ctx context.Context) int {
+	if v, ok := ctx.Value(versionKey).(int); ok {
+		return v
+	}
+	return 1
+}
+
+// Logger is where internal errors are logged; the server replaces it at start.
+var Logger = slog.Default
+
+// FromError renders err for the request in ctx: a *maestro.Error keeps its code and message; anything
+// else is logged and becomes a generic INTERNAL_ERROR, so internals never leak to clients.
+func FromError(ctx context.Context, path string, err error) huma.StatusError {
+	e := maestro.AsError(err)
+	v := VersionFrom(ctx)
+	status := Status(v, e.Code)
+	if status >= 500 {
+		Logger().ErrorContext(ctx, "request failed", "request_id", maestro.RequestIDFrom(ctx),
+			"code", string(e.Code), "error", err.Error())
+	}
+	return build(ctx, v, status, e.Code, e.Message, e.Details, nil, path)
+}
+
+// New renders a fresh error for the request in ctx.
+func New(ctx context.Context, path string, code maestro.Code, msg string) huma.StatusError {
+	v := VersionFrom(ctx)
+	return build(ctx, v, Status(v, code), code, msg, nil, nil, path)
+}
+
+func build(ctx context.Context, v, status int, code maestro.Code, msg string, details map[string]any, fields []FieldError, path string) huma.StatusError {
+	reqID := maestro.RequestIDFrom(ctx)
+	headers := withRetryAfter(nil, status, 1)
+	if v >= 2 {
+		return &ProblemErr{Problem{
+			Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Instance: path,
+			Code: string(code), RequestID: reqID, Errors: fields, Details: details, headers: headers,
+		}}
+	}
+	if len(fields) > 0 {
+		if details == nil {
+			details = map[string]any{}
+		}
+		details["errors"] = fields
+	}
+	return &LegacyErr{Legacy{
+		Error: true, StatusCode: status, Code: string(code), Message: msg, Details: details,
+		RequestID: reqID, headers: headers,
+	}}
+}
+
+// HumaHook replaces huma.NewErrorWithContext: huma's own failures (validation, malformed JSON, body too
+// large) and handler errors come out in the request's version shape. v1 turns every validation failure
+// into 400 VALIDATION_ERROR naming the fields (D10); v2 keeps 422 for invalid and 400 for malformed.
+func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+	ctx := context.Background()
+	path := ""
+	if hctx != nil {
+		ctx = hctx.Context()
+		u := hctx.URL()
+		path = u.Path
+	}
+	// A handler returned a domain error (or a plain one): render it by its code.
+	if status == http.StatusInternalServerError && len(errs) == 1 {
+		var se huma.StatusError
+		if !errors.As(errs[0], &se) {
+			return FromError(ctx, path, errs[0])
+		}
+	}
+	v := VersionFrom(ctx)
+	code := codeOfStatus(status)
+	var fields []FieldError
+	for _, err := range errs {
+		var d *huma.ErrorDetail
+		if errors.As(err, &d) {
+			fields = append(fields, FieldError{Location: d.Location, Message: d.Message})
+		} else if err != nil {
+			fields = append(fields, FieldError{Message: err.Error()})
+		}
+	}
+	switch {
+	case status == http.StatusBadRequest && len(fields) == 1 && fields[0].Location == "body":
+		// huma reports a body that is not JSON at all as a 400 located at "body".
+		msg = "Malformed JSON in request body: " + fields[0].Message
+	case len(fields) > 0 && code == maestro.CodeValidation:
+		msg = describeFields(msg, fields)
+	}
+	if v < 2 && (status == http.StatusUnprocessableEntity || status == http.StatusUnsupportedMediaType) {
+		status = http.StatusBadRequest
+	}
+	if status >= 500 {
+		Logger().ErrorContext(ctx, "request failed", "request_id", maestro.RequestIDFrom(ctx), "status", status, "error", msg)
+		msg = "internal error"
+	}
+	return build(ctx, v, status, code, msg, nil, fields, path)
+}
+
+// describeFields makes one message naming every invalid field, e.g.
+// "Invalid request: body.name: expected string".
+func describeFields(msg string, fields []FieldError) string {
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if f.Location != "" {
+			parts = append(parts, f.Location+": "+f.Message)
+		} else {
+			parts = append(parts, f.Message)
+		}
+	}
+	if len(parts) == 0 {
+		return msg
+	}
+	return "Invalid request: " + strings.Join(parts, "; ")
+}
+
+// Write renders err as the response of a plain (non-huma) handler.
+func Write(w http.ResponseWriter, r *http.Request, se huma.StatusError) {
+	ct := "application/json"
+	if f, ok := se.(huma.ContentTypeFilter); ok {
+		ct = f.ContentType(ct)
+	}
+	if h, ok := se.(huma.HeadersError); ok {
+		for k, vs := range h.GetHeaders() {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(se.GetStatus())
+	if r.Method == http.MethodHead {
+		return
+	}
+	_ = json.NewEncoder(w).Encode(se)
+}

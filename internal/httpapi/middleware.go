@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strings"
+
+	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/origin"
+)
+
+// RequestIDHeader carries the request ID both ways.
+const RequestIDHeader = "X-Request-ID"
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID accepts a well-formed X-Request-ID from the client or generates one, echoes it on the
+// response and puts it in the request context for logs, error bodies, audit rows and events.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !validRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(maestro.WithRequestID(r.Context(), id)))
+	})
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// recoverPanics turns a panicking handler into a 500 in the version's error shape and logs the stack,
+// so one bad request never takes the server down.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			log.ErrorContext(r.Context(), "panic serving request", "request_id", maestro.RequestIDFrom(r.Context()),
+				"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeInternal, "internal error"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isUpgrade reports whether r asks for a WebSocket.
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
+		strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
+}
+
+// upgrades sends WebSocket upgrades on any path to ws (the UI dials ws://host:port with no path).
+func upgrades(ws http.Handler, next http.Handler) http.Handler {
+	if ws == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// openPaths never need the API token: health checks must work for supervisors without secrets.
+var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": true}
+
+// requireToken enforces the bearer token when one is configured (DESIGN §8). WebSocket upgrades may
+// pass it as ?token= because browsers cannot set headers on a WebSocket. Comparison is constant-time.
+func requireToken(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte(token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok && isUpgrade(r) {
+			got, ok = r.URL.Query().Get("token"), true
+		}
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="maestro"`)
+			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeUnauthorized,
+				"missing or invalid bearer token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsMethods are the methods browsers may use cross-origin.
+const corsMethods = "GET, HEAD, PUT, PATCH, POST, DELETE"
+
+// cors answers preflights and adds CORS headers for allowed origins only (D20): never `*`.
+func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := r.Header.Get("Origin")
+		if o == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Origin")
+		ok := allowed.Allowed(o)
+		if ok {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			w.Header().Set("Access-Control-Expose-Headers", "X-Request-ID, API-Version, ETag, Retry-After")
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			if !ok {
+				apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeForbidden,
+					"origin "+o+" is not allowed"))
+				return
+			}
+			w.Header().Set("Access-Control-Allow-Methods", corsMethods)
+			if h := r.Header.Get("Access-Control-Request-Headers"); h != "" {
+				w.Header().Set("Access-Control-Allow-Headers", h)
+			}
+			w.Header().Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// stripTrailingSlash serves /api/tasks/ as /api/tasks (the predecessor tolerated trailing slashes).
+func stripTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = strings.TrimRight(p, "/")
+			if r2.URL.Path == "" {
+				r2.URL.Path = "/"
+			}
+			r2.URL.RawPath = ""
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps every request body at 1 MiB (D19); huma answers 413 when an operation's body is larger.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maestro.MaxBodyBytes {
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodePayloadTooLarge,
+				fmt.Sprintf("request body is larger than %d bytes", maestro.MaxBodyBytes)))
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maestro.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/origin"
+	"github.com/maestro-hq/maestro-server/internal/service"
+)
+
+// Options configure the HTTP server.
+type Options struct {
+	Services *service.Services
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Started  time.Time
+
+	// APIToken, when set, is required as a bearer token on everything but the health checks.
+	APIToken string
+	// CORSOrigins are the origins browsers may call from (D20).
+	CORSOrigins []string
+
+	// WebSocket handles upgrade requests on any path; nil refuses them with 404.
+	WebSocket http.Handler
+	// WSStatus reports WebSocket clients for /ws-status.
+	WSStatus func() maestro.WSStatus
+	// Components report component health for /health.
+	Components map[string]maestro.HealthReporter
+
+	// ShutdownTimeout bounds how long Shutdown waits for in-flight requests.
+	ShutdownTimeout time.Duration
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts    Options
+	handler http.Handler
+	v1      huma.API
+}
+
+var setHumaHook sync.Once
+
+// New builds the server and registers every operation.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Started.IsZero() {
+		opts.Started = opts.Now()
+	}
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	// huma keeps its error constructor in a package variable. The hook is the same for every server in
+	// the process (it reads the API version from the request context), so setting it once is safe.
+	setHumaHook.Do(func() { huma.NewErrorWithContext = apierr.HumaHook })
+
+	mux := http.NewServeMux()
+	api1 := humago.New(mux, v1.Config())
+	v1.Register(api1, v1.Deps{
+		Services: opts.Services, Started: opts.Started, Now: opts.Now,
+		Components: opts.Components, WSStatus: opts.WSStatus,
+	})
+	mux.HandleFunc("/", notFound)
+
+	s := &Server{opts: opts, v1: api1}
+	s.handler = s.chain(mux)
+	return s
+}
+
+// Handler returns the complete handler chain.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// V1 returns the v1 huma API (for printing its OpenAPI document).
+func (s *Server) V1() huma.API { return s.v1 }
+
+// chain wraps the router in the middleware every request goes through, outermost first.
+func (s *Server) chain(mux http.Handler) http.Handler {
+	var h http.Handler = mux
+	h = limitBody(h)
+	h = routeVersion(h)
+	h = stripTrailingSlash(h)
+	h = requireToken(s.opts.APIToken, h)
+	h = cors(origin.New(s.opts.CORSOrigins), h)
+	h = upgrades(s.opts.WebSocket, h)
+	h = recoverPanics(s.opts.Logger, h)
+	h = requestID(h)
+	return h
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully: it stops accepting, lets
+// in-flight requests finish (bounded by ShutdownTimeout), and returns. Hijacked connections
+// (WebSockets) are closed by their own handler, which watches the same context.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.opts.Logger.Warn("shutdown timed out; closing remaining connections", "timeout", s.opts.ShutdownTimeout)
+		err = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+// notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25).
+func notFound(w http.ResponseWriter, r *http.Request) {
+	apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeNotFound,
+		"Route "+r.Method+" "+r.URL.Path+" not found"))
+}

@@ -1,0 +1,6 @@
+// Package v1 registers the v1 operations (SPEC.md, the predecessor's wire contract) on a huma API.
+// They are served at /api/v1/... and, through the router's rewrite, at the unversioned /api/....
+//
+// Handlers are thin adapters: decode the request into a service input, call the service, return the
+// domain value. They never touch SQL or build error bodies themselves (internal/httpapi/apierr does).
+package v1

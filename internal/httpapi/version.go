@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+// APIVersionHeader selects the version on the unversioned /api path and reports it on every response.
+const APIVersionHeader = "API-Version"
+
+// supportedVersions are the API versions this server serves.
+var supportedVersions = []string{"1", "2"}
+
+// pathVersion returns the version a path explicitly names (/api/v1, /api/v2), or 0.
+func pathVersion(p string) int {
+	switch {
+	case p == "/api/v1" || strings.HasPrefix(p, "/api/v1/"):
+		return 1
+	case p == "/api/v2" || strings.HasPrefix(p, "/api/v2/"):
+		return 2
+	}
+	return 0
+}
+
+// withPathVersion returns r's context marked with the version its path names (v1 by default), for
+// errors written before routeVersion ran.
+func withPathVersion(r *http.Request) context.Context {
+	if v := pathVersion(r.URL.Path); v != 0 {
+		return apierr.WithVersion(r.Context(), v)
+	}
+	return r.Context()
+}
+
+// routeVersion serves the unversioned /api/... as /api/v1/... or, with `API-Version: 2`, as
+// /api/v2/...; any other API-Version value is refused with 400 UNSUPPORTED_API_VERSION. It marks the
+// request context with its version (for error shapes) and sets API-Version on every response.
+func routeVersion(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		v := pathVersion(p)
+		if v == 0 && (p == "/api" || strings.HasPrefix(p, "/api/")) {
+			switch h := strings.TrimSpace(r.Header.Get(APIVersionHeader)); h {
+			case "", "1":
+				v = 1
+			case "2":
+				v = 2
+			default:
+				w.Header().Set(APIVersionHeader, "1")
+				e := apierr.New(r.Context(), p, maestro.CodeUnsupportedVer,
+					"Unsupported API-Version '"+h+"'; supported: "+strings.Join(supportedVersions, ", "))
+				e.(*apierr.LegacyErr).Details = map[string]any{"supported": supportedVersions}
+				apierr.Write(w, r, e)
+				return
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/api/v" + strconv.Itoa(v) + strings.TrimPrefix(p, "/api")
+			r2.URL.RawPath = ""
+			r = r2
+		}
+		if v == 0 {
+			v = 1 // /health, /ws-status and unknown paths answer in the v1 shape
+		}
+		w.Header().Set(APIVersionHeader, strconv.Itoa(v))
+		next.ServeHTTP(w, r.WithContext(apierr.WithVersion(r.Context(), v)))
+	})
+}

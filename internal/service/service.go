@@ -1,0 +1,88 @@
+package service
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/store"
+)
+
+// Options configure the services.
+type Options struct {
+	// Now is the clock; time.Now when nil. Tests inject a fixed or stepping clock.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Services bundles every use case over one store.
+type Services struct {
+	Projects *Projects
+	Tasks    *Tasks
+}
+
+// New wires the services over st.
+func New(st *store.Store, opts Options) *Services {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	b := base{st: st, now: opts.Now, log: opts.Logger}
+	return &Services{
+		Projects: &Projects{base: b},
+		Tasks:    &Tasks{base: b},
+	}
+}
+
+// base is what every service shares: the store and the clock.
+type base struct {
+	st  *store.Store
+	now func() time.Time
+	log *slog.Logger
+}
+
+func (b base) nowMs() int64 { return b.now().UnixMilli() }
+
+// notFound turns the store's ErrNotFound into the domain's not-found error for resource id, and passes
+// every other error through.
+func notFound(err error, resource, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return maestro.NotFound(resource, id)
+	}
+	return err
+}
+
+// firstErr returns the first non-nil error; it keeps long validation chains flat.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dedupe returns items without repeats, keeping the first occurrence's order (D22). It never returns nil.
+func dedupe(items []string) []string {
+	out := make([]string, 0, len(items))
+	seen := make(map[string]struct{}, len(items))
+	for _, it := range items {
+		if _, ok := seen[it]; ok {
+			continue
+		}
+		seen[it] = struct{}{}
+		out = append(out, it)
+	}
+	return out
+}
+
+// orEmpty returns items, or an empty non-nil list for nil (arrays are never null on the wire).
+func orEmpty(items []string) []string {
+	if items == nil {
+		return []string{}
+	}
+	return items
+}

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/maestro-hq/maestro-server/db"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options configure Open.
+type Options struct {
+	// Path is the SQLite file; its directory is created when missing.
+	Path string
+	// Now is the clock used for event timestamps; time.Now when nil.
+	Now func() time.Time
+	// Logger receives migration and maintenance logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// ReadConns caps the reader pool; 2 × GOMAXPROCS (at least 4) when zero.
+	ReadConns int
+	// NoMigrate opens without migrating (the migrate subcommand drives goose itself).
+	NoMigrate bool
+	// NoBackup skips the online backup taken before migrating a non-empty database (tests).
+	NoBackup bool
+}
+
+// Store is the database: a writer pool of one connection, through which every write transaction goes
+// in turn, and a reader pool for everything else. WAL lets readers run while the writer writes.
+type Store struct {
+	w, r    *sql.DB
+	rq      *db.Queries
+	path    string
+	now     func() time.Time
+	log     *slog.Logger
+	writeMu chan struct{}
+	pub     atomic.Pointer[publisherBox]
+}
+
+type publisherBox struct{ p maestro.EventPublisher }
+
+// DSN returns the driver DSN for a database file: busy_timeout first, so that it already applies to the
+// other pragmas; WAL with synchronous=NORMAL; foreign keys on; BEGIN IMMEDIATE for write transactions so
+// that they take the write lock up front instead of failing to upgrade half-way.
+func DSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// Open opens (creating if needed) and migrates the database at opts.Path.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	w, err := sql.Open("sqlite", DSN(opts.Path))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Touch the writer first: it creates the file and switches it to WAL before readers open it.
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", opts.Path, mapErr(err))
+	}
+	r, err := sql.Open("sqlite", DSN(opts.Path))
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+
+	s := &Store{
+		w: w, r: r, rq: db.New(r), path: opts.Path, now: opts.Now, log: opts.Logger,
+		writeMu: make(chan struct{}, 1),
+	}
+	if !opts.NoMigrate {
+		if err := s.migrateUp(ctx, !opts.NoBackup); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// SetPublisher sets where committed events go. Until it is called, events are only stored.
+func (s *Store) SetPublisher(p maestro.EventPublisher) {
+	s.pub.Store(&publisherBox{p})
+}
+
+// Close checkpoints the WAL into the main file (so that the file alone is a complete database) and
+// closes both pools.
+func (s *Store) Close() error {
+	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return errors.Join(cerr, s.r.Close(), s.w.Close())
+}
+
+// Ping checks that the database answers a read.
+func (s *Store) Ping(ctx context.Context) error {
+	return mapErr(s.r.PingContext(ctx))
+}
+
+// PoolStats returns the writer and reader pool statistics (for metrics).
+func (s *Store) PoolStats() (writer, reader sql.DBStats) {
+	return s.w.Stats(), s.r.Stats()
+}

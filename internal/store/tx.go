@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/maestro-hq/maestro-server/db"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+// Q runs domain-typed queries, either inside a write transaction (from InTx) or on the reader pool
+// (from Read). Only a transactional Q can record events.
+type Q struct {
+	q      *db.Queries
+	s      *Store
+	tx     bool
+	events []maestro.Event
+}
+
+// Read returns a Q on the reader pool, for reads outside any transaction.
+func (s *Store) Read() *Q {
+	return &Q{q: s.rq, s: s}
+}
+
+// InTx runs fn in one write transaction and commits it when fn returns nil; any error (or panic) rolls
+// it back. Events recorded with Q.Emit are published, in seq order, only after the commit succeeded and
+// before InTx returns, so the caller's response always follows its events.
+//
+// Write transactions run one at a time: the writer pool has one connection, and the semaphore held from
+// BEGIN to publish keeps the publish order equal to the seq order across concurrent requests.
+func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) (err error) {
+	select {
+	case s.writeMu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writeMu }()
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return domainErr(mapErr(err))
+	}
+	q := &Q{q: db.New(tx), s: s, tx: true}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(q); err != nil {
+		return domainErr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return domainErr(mapErr(err))
+	}
+	committed = true
+	if len(q.events) > 0 {
+		if box := s.pub.Load(); box != nil && box.p != nil {
+			box.p.Publish(q.events)
+		}
+	}
+	return nil
+}
+
+// Emit records an event in the outbox as part of the current transaction. The payload is marshalled
+// now, so the event carries a snapshot of the entity as of this write.
+func (q *Q) Emit(ctx context.Context, typ, projectID string, payload any) error {
+	if !q.tx {
+		return errors.New("store: Emit outside a transaction")
+	}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("store: marshal %s payload: %w", typ, err)
+	}
+	now := q.s.now().UnixMilli()
+	reqID := maestro.RequestIDFrom(ctx)
+	seq, err := q.q.InsertEvent(ctx, db.InsertEventParams{
+		Type:      typ,
+		Payload:   string(data),
+		ProjectID: nullString(projectID),
+		RequestID: nullString(reqID),
+		CreatedAt: now,
+	})
+	if err != nil {
+		return mapErr(err)
+	}
+	q.events = append(q.events, maestro.Event{
+		Seq: seq, Type: typ, Data: data, Timestamp: now, ProjectID: projectID, RequestID: reqID,
+	})
+	return nil
+}
+
+// Emitted returns the events recorded so far in this transaction (tests and services read them back).
+func (q *Q) Emitted() []maestro.Event {
+	return q.events
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func nullStringPtr(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}
+
+func nullInt64Ptr(v *int64) sql.NullInt64 {
+	if v == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *v, Valid: true}
+}
+
+func stringPtr(ns sql.NullString) *string {
+	if !ns.Valid {
+		return nil
+	}
+	s := ns.String
+	return &s
+}
+
+func int64Ptr(ni sql.NullInt64) *int64 {
+	if !ni.Valid {
+		return nil
+	}
+	v := ni.Int64
+	return &v
+}
+
+// jsonList encodes a string list for a JSON TEXT column; nil becomes "[]".
+func jsonList(items []string) string {
+	if len(items) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(items) // a []string always marshals
+	return string(b)
+}
+
+// parseList decodes a JSON TEXT list column, never returning nil.
+func parseList(raw string) ([]string, error) {
+	out := []string{}
+	if raw == "" {
+		return out, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, fmt.Errorf("store: corrupt JSON list %q: %w", raw, err)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
