@@ -31,6 +31,7 @@ sqlc:
 
 openapi:
 	$(GO) run ./cmd/maestro-server openapi --version 1 > api/openapi-v1.yaml
+	$(GO) run ./cmd/maestro-server openapi --version 2 > api/openapi-v2.yaml
 
 ## check: fail when generated code is stale or gofmt/vet/staticcheck complain
 check:
@@ -39,7 +40,9 @@ check:
 	@echo "check: api/*.yaml is current"
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	  $(GO) run ./cmd/maestro-server openapi --version 1 > $$tmp/openapi-v1.yaml && \
-	  diff -u api/openapi-v1.yaml $$tmp/openapi-v1.yaml > /dev/null || \
+	  $(GO) run ./cmd/maestro-server openapi --version 2 > $$tmp/openapi-v2.yaml && \
+	  diff -u api/openapi-v1.yaml $$tmp/openapi-v1.yaml > /dev/null && \
+	  diff -u api/openapi-v2.yaml $$tmp/openapi-v2.yaml > /dev/null || \
 	  { echo "api/ differs from what the code generates: run 'make gen' and commit"; exit 1; }
 	@echo "check: gofmt"
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') 2>/dev/null); \

@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
+	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/origin"
 	"github.com/maestro-hq/maestro-server/internal/service"
@@ -46,6 +47,7 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 	v1      huma.API
+	v2      huma.API
 }
 
 var setHumaHook sync.Once
@@ -74,9 +76,11 @@ func New(opts Options) *Server {
 		Services: opts.Services, Started: opts.Started, Now: opts.Now,
 		Components: opts.Components, WSStatus: opts.WSStatus,
 	})
+	api2 := humago.New(mux, v2.Config())
+	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now})
 	mux.HandleFunc("/", notFound)
 
-	s := &Server{opts: opts, v1: api1}
+	s := &Server{opts: opts, v1: api1, v2: api2}
 	s.handler = s.chain(mux)
 	return s
 }
@@ -86,6 +90,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // V1 returns the v1 huma API (for printing its OpenAPI document).
 func (s *Server) V1() huma.API { return s.v1 }
+
+// V2 returns the v2 huma API.
+func (s *Server) V2() huma.API { return s.v2 }
 
 // chain wraps the router in the middleware every request goes through, outermost first.
 func (s *Server) chain(mux http.Handler) http.Handler {
