@@ -70,3 +70,99 @@ type SessionTaskPayload struct {
 	SessionID string `json:"sessionId"`
 	TaskID    string `json:"taskId"`
 }
+
+// QueueCreatedPayload is the payload of queue:created.
+type QueueCreatedPayload struct {
+	SessionID string `json:"sessionId"`
+	Queue     Queue  `json:"queue"`
+}
+
+// QueueItemPayload is the payload of queue:item_started, queue:item_completed, queue:item_skipped and
+// queue:item_pushed.
+type QueueItemPayload struct {
+	SessionID string `json:"sessionId"`
+	TaskID    string `json:"taskId"`
+}
+
+// QueueItemFailedPayload is the payload of queue:item_failed.
+type QueueItemFailedPayload struct {
+	SessionID string `json:"sessionId"`
+	TaskID    string `json:"taskId"`
+	Reason    string `json:"reason"`
+}
+
+// TemplatePayload is the payload of template:created, template:updated and template:reset.
+type TemplatePayload struct {
+	Template Template `json:"template"`
+}
+
+// SkillsChangedPayload is the payload of skills:changed: which skill ids appeared, changed, went away or
+// are now invalid after a reload of the skills directory.
+type SkillsChangedPayload struct {
+	Added   []string `json:"added"`
+	Changed []string `json:"changed"`
+	Removed []string `json:"removed"`
+	Invalid []string `json:"invalid"`
+}
+
+// FlagUpdatedPayload is the payload of flag:updated.
+type FlagUpdatedPayload struct {
+	Key       string `json:"key"`
+	Enabled   bool   `json:"enabled"`
+	Default   bool   `json:"default"`
+	Source    string `json:"source" doc:"Where the value comes from: db (set) or default (unset)."`
+	UpdatedBy string `json:"updatedBy"`
+	UpdatedAt int64  `json:"updatedAt"`
+}
+
+// SpawnPayload is the payload of session:spawn (SPEC §4.3): everything the UI needs to open a terminal.
+type SpawnPayload struct {
+	Session         Session           `json:"session"`
+	Command         string            `json:"command"`
+	Cwd             string            `json:"cwd"`
+	EnvVars         map[string]string `json:"envVars"`
+	Manifest        json.RawMessage   `json:"manifest"`
+	ProjectID       string            `json:"projectId"`
+	TaskIDs         []string          `json:"taskIds"`
+	SpawnSource     string            `json:"spawnSource"`
+	ParentSessionID *string           `json:"parentSessionId"`
+	IsSpawnCreated  bool              `json:"_isSpawnCreated"`
+}
+
+// EventSpec documents one event type: its payload type and what emits it. The catalogue drives the
+// generated api/events.schema.json and the events page of the docs.
+type EventSpec struct {
+	Type      string
+	Payload   any
+	EmittedBy string
+}
+
+// EventCatalog is every event the server broadcasts (SPEC §3 plus D14 and the server's own).
+var EventCatalog = []EventSpec{
+	{EventProjectCreated, Project{}, "POST /api/projects"},
+	{EventProjectUpdated, Project{}, "PUT /api/projects/{id}"},
+	{EventProjectDeleted, IDPayload{}, "DELETE /api/projects/{id}"},
+	{EventTaskCreated, Task{}, "POST /api/tasks"},
+	{EventTaskUpdated, Task{}, "PATCH /api/tasks/{id}; task delete (each child made a root task); session PATCH of taskIds (each task whose list changed)"},
+	{EventTaskDeleted, IDPayload{}, "DELETE /api/tasks/{id}"},
+	{EventTaskSessionAdded, TaskSessionPayload{}, "POST /api/sessions (per task); POST /api/sessions/{id}/tasks/{taskId}; spawn (per task)"},
+	{EventTaskSessionRemoved, TaskSessionPayload{}, "DELETE /api/sessions/{id}/tasks/{taskId}"},
+	{EventSessionCreated, Session{}, "POST /api/sessions (never spawn)"},
+	{EventSessionSpawn, SpawnPayload{}, "POST /api/sessions/spawn"},
+	{EventSessionUpdated, Session{}, "PATCH /api/sessions/{id}; session events and timeline; task timeline; spawn env update; link changes made from the task side"},
+	{EventSessionDeleted, IDPayload{}, "DELETE /api/sessions/{id}"},
+	{EventSessionTaskAdded, SessionTaskPayload{}, "POST /api/sessions/{id}/tasks/{taskId}"},
+	{EventSessionTaskRemoved, SessionTaskPayload{}, "DELETE /api/sessions/{id}/tasks/{taskId}"},
+	{EventQueueCreated, QueueCreatedPayload{}, "spawn with strategy queue"},
+	{EventQueueItemStarted, QueueItemPayload{}, "POST /api/sessions/{id}/queue/start"},
+	{EventQueueItemCompleted, QueueItemPayload{}, "POST /api/sessions/{id}/queue/complete"},
+	{EventQueueItemFailed, QueueItemFailedPayload{}, "POST /api/sessions/{id}/queue/fail"},
+	{EventQueueItemSkipped, QueueItemPayload{}, "POST /api/sessions/{id}/queue/skip"},
+	{EventQueueItemPushed, QueueItemPayload{}, "POST /api/sessions/{id}/queue/push"},
+	{EventTemplateCreated, TemplatePayload{}, "POST /api/templates"},
+	{EventTemplateUpdated, TemplatePayload{}, "PUT /api/templates/{id}"},
+	{EventTemplateReset, TemplatePayload{}, "POST /api/templates/{id}/reset"},
+	{EventTemplateDeleted, IDPayload{}, "DELETE /api/templates/{id}"},
+	{EventSkillsChanged, SkillsChangedPayload{}, "a change in the skills directory (hot reload) or POST /api/skills/{id}/reload"},
+	{EventFlagUpdated, FlagUpdatedPayload{}, "PUT/DELETE /api/v2/flags/{key}; maestro-server flags set|unset|import"},
+}

@@ -43,6 +43,7 @@ type Store struct {
 	log     *slog.Logger
 	writeMu chan struct{}
 	pub     atomic.Pointer[publisherBox]
+	changes changeFeed
 }
 
 type publisherBox struct{ p maestro.EventPublisher }
@@ -118,6 +119,7 @@ func (s *Store) SetPublisher(p maestro.EventPublisher) {
 // Close checkpoints the WAL into the main file (so that the file alone is a complete database) and
 // closes both pools.
 func (s *Store) Close() error {
+	s.stopChanges()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(cerr, s.r.Close(), s.w.Close())
 }
