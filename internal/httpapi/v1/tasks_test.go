@@ -93,12 +93,12 @@ func TestTasksAPI_Create(t *testing.T) {
 				{Name: "title too long (D19)", Method: "POST", Path: path, Body: map[string]any{"projectId": p.ID, "title": strings.Repeat("t", 513)},
 					Status: 400, Check: wantError(400, "VALIDATION_ERROR", "")},
 				{Name: "description too large (D19)", Method: "POST", Path: path,
-					Body: map[string]any{"projectId": p.ID, "title": "t", "description": strings.Repeat("d", maestro.MaxTextBytes+1)},
+					Body:   map[string]any{"projectId": p.ID, "title": "t", "description": strings.Repeat("d", maestro.MaxTextBytes+1)},
 					Status: 400, Check: wantError(400, "VALIDATION_ERROR", "")},
 				{Name: "priority longer than 64 (D11)", Method: "POST", Path: path,
 					Body: map[string]any{"projectId": p.ID, "title": "t", "priority": strings.Repeat("p", 65)}, Status: 400},
 				{Name: "body over 1 MiB (D19)", Method: "POST", Path: path,
-					Body: map[string]any{"projectId": p.ID, "title": "t", "description": strings.Repeat("d", maestro.MaxBodyBytes)},
+					Body:   map[string]any{"projectId": p.ID, "title": "t", "description": strings.Repeat("d", maestro.MaxBodyBytes)},
 					Status: 413, Check: wantError(413, "PAYLOAD_TOO_LARGE", "")},
 			})
 		})
@@ -212,7 +212,7 @@ func TestTasksAPI_Patch(t *testing.T) {
 				}
 			}},
 		{Name: "session source applies only sessionStatus", Method: "PATCH", Path: path,
-			Body: map[string]any{"updateSource": "session", "sessionId": "sess_x", "sessionStatus": "working", "status": "blocked", "title": "no"},
+			Body:   map[string]any{"updateSource": "session", "sessionId": "sess_x", "sessionStatus": "working", "status": "blocked", "title": "no"},
 			Status: 200, Check: func(t *testing.T, r *apitest.Response) {
 				got := newer(t, r)
 				if got.SessionStatus == nil || *got.SessionStatus != "working" || got.Status != "todo" || got.Title != "New" {
@@ -220,7 +220,7 @@ func TestTasksAPI_Patch(t *testing.T) {
 				}
 			}},
 		{Name: "lists replace; unknown enum strings stored", Method: "PATCH", Path: path,
-			Body: map[string]any{"skillIds": []string{"s1"}, "agentIds": []string{"a1", "a2"}, "priority": "whenever", "description": "d"},
+			Body:   map[string]any{"skillIds": []string{"s1"}, "agentIds": []string{"a1", "a2"}, "priority": "whenever", "description": "d"},
 			Status: 200, Check: func(t *testing.T, r *apitest.Response) {
 				got := newer(t, r)
 				if len(got.SkillIDs) != 1 || len(got.AgentIDs) != 2 || got.Priority != "whenever" || got.Description != "d" {
