@@ -298,6 +298,7 @@ func (l *Loader) ReloadSkill(ctx context.Context, id string) (maestro.SkillDetai
 		nf.Details = map[string]any{"reason": "the skills directory is unavailable: " + describe(err)}
 		return maestro.SkillDetail{}, nf
 	}
+	l.seen = true
 	e, ok := d.read(id)
 	d.close()
 

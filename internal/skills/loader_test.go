@@ -401,3 +401,33 @@ func asError(err error, target **maestro.Error) bool {
 
 var _ maestro.SkillCatalog = (*skills.Loader)(nil)
 var _ maestro.HealthReporter = (*skills.Loader)(nil)
+
+func TestLoader_PermissionDenied(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode; the not-a-regular-file and size cases cover unreadable files")
+	}
+	root := filepath.Join(t.TempDir(), "skills")
+	writeSkill(t, root, "locked", `{"name":"locked"}`, "-")
+	writeSkill(t, root, "open", `{"name":"open"}`, "-")
+	if err := os.Chmod(filepath.Join(root, "locked", "manifest.json"), 0); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := newLoader(t, root)
+	if s, ok := invalidByID(l)["locked"]; !ok || !strings.Contains(strings.Join(s.Errors, " "), "permission denied") {
+		t.Fatalf("locked = %+v", s)
+	}
+
+	// The whole directory unreadable: the last good set stays and health says why.
+	if err := os.Chmod(root, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(root, 0o755) })
+	l.Reload(context.Background())
+	if got := ids(l.ListSkills()); !reflect.DeepEqual(got, []string{"open"}) {
+		t.Fatalf("served %v, want the last good set", got)
+	}
+	if h := l.Health(); h.Status != maestro.HealthDegraded || !strings.Contains(h.Reason, "permission denied") {
+		t.Fatalf("health %+v", h)
+	}
+}
