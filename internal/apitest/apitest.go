@@ -238,3 +238,8 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// WithSkills serves cat on the skills routes (the default server has no skills).
+func WithSkills(cat maestro.SkillCatalog) Option {
+	return func(o *httpapi.Options) { o.Skills = cat }
+}

@@ -14,8 +14,10 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/config"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/service"
+	"github.com/maestro-hq/maestro-server/internal/skills"
 	"github.com/maestro-hq/maestro-server/internal/store"
 )
 
@@ -62,9 +64,17 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	}
 
 	svcs := service.New(st, service.Options{Logger: log})
+	skillSet := skills.New(skills.Options{Dir: cfg.SkillsDir, Logger: log, Notify: skills.StoreNotifier(st)})
+	// The watcher records events through the store, so it must stop before the store closes: it runs on
+	// its own context, cancelled and waited for when the server returns.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); skillSet.Watch(watchCtx) }()
+	defer func() { stopWatch(); <-watchDone }()
 	srv := httpapi.New(httpapi.Options{
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
 		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
+		Skills: skillSet, Components: map[string]maestro.HealthReporter{"skills": skillSet},
 	})
 	log.Info("maestro-server listening", "addr", addr.String(), "url", fmt.Sprintf("http://%s", addr.String()),
 		"db", cfg.DBPath, "version", Version, "startup_ms", time.Since(started).Milliseconds())

@@ -37,6 +37,8 @@ type Options struct {
 	WSStatus func() maestro.WSStatus
 	// Components report component health for /health.
 	Components map[string]maestro.HealthReporter
+	// Skills serves the skills routes of v1 and v2; nil serves no skills.
+	Skills maestro.SkillCatalog
 
 	// ShutdownTimeout bounds how long Shutdown waits for in-flight requests.
 	ShutdownTimeout time.Duration
@@ -75,9 +77,10 @@ func New(opts Options) *Server {
 	v1.Register(api1, v1.Deps{
 		Services: opts.Services, Started: opts.Started, Now: opts.Now,
 		Components: opts.Components, WSStatus: opts.WSStatus,
+		Skills: opts.Skills,
 	})
 	api2 := humago.New(mux, v2.Config())
-	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now})
+	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Skills: opts.Skills})
 	mux.HandleFunc("/", notFound)
 
 	s := &Server{opts: opts, v1: api1, v2: api2}

@@ -22,6 +22,8 @@ type Deps struct {
 	Components map[string]maestro.HealthReporter
 	// WSStatus reports the WebSocket clients for /ws-status; nil means none.
 	WSStatus func() maestro.WSStatus
+	// Skills serves the skills routes; nil means no skills.
+	Skills maestro.SkillCatalog
 }
 
 // Config returns the huma configuration of the v1 API. Two huma defaults would break the real clients
@@ -50,6 +52,7 @@ func Register(api huma.API, d Deps) {
 	registerHealth(api, d)
 	registerProjects(api, d)
 	registerTasks(api, d)
+	registerSkills(api, d)
 }
 
 // op builds an operation with the fields every v1 operation sets.

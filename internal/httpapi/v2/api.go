@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/service"
 )
 
@@ -14,6 +15,8 @@ const Prefix = "/api/v2"
 type Deps struct {
 	Services *service.Services
 	Now      func() time.Time
+	// Skills serves the skills routes; nil means no skills.
+	Skills maestro.SkillCatalog
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -35,4 +38,5 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	registerSkills(api, d)
 }
