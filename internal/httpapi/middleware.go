@@ -153,7 +153,9 @@ func stripTrailingSlash(next http.Handler) http.Handler {
 			if r2.URL.Path == "" {
 				r2.URL.Path = "/"
 			}
-			r2.URL.RawPath = ""
+			if raw := r.URL.RawPath; raw != "" {
+				r2.URL.RawPath = strings.TrimRight(raw, "/")
+			}
 			r = r2
 		}
 		next.ServeHTTP(w, r)

@@ -244,3 +244,16 @@ func TestHealth(t *testing.T) {
 type fixedHealth maestro.ComponentHealth
 
 func (f fixedHealth) Health() maestro.ComponentHealth { return maestro.ComponentHealth(f) }
+
+// TestRouter_EncodedSlashStaysInOneSegment checks that an id with an encoded "/" is one path segment on
+// the unversioned path exactly as on /api/v1 (the rewrite must keep the escaped form).
+func TestRouter_EncodedSlashStaysInOneSegment(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	for _, path := range []string{"/api/v1/tasks/a%2Fb", "/api/tasks/a%2Fb", "/api/tasks/a%2Fb/"} {
+		r := env.Do("GET", path, nil)
+		if r.Status != 404 || r.Object(t)["message"] != "Task with id 'a/b' not found" {
+			t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
+		}
+	}
+}

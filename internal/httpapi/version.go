@@ -58,8 +58,13 @@ func routeVersion(next http.Handler) http.Handler {
 				return
 			}
 			r2 := r.Clone(r.Context())
-			r2.URL.Path = "/api/v" + strconv.Itoa(v) + strings.TrimPrefix(p, "/api")
-			r2.URL.RawPath = ""
+			prefix := "/api/v" + strconv.Itoa(v)
+			r2.URL.Path = prefix + strings.TrimPrefix(p, "/api")
+			// Keep the escaped form in step: an id with an encoded "/" must reach the router as one
+			// segment, exactly as it does on the versioned path.
+			if r.URL.RawPath != "" {
+				r2.URL.RawPath = prefix + strings.TrimPrefix(r.URL.RawPath, "/api")
+			}
 			r = r2
 		}
 		if v == 0 {
