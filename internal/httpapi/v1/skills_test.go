@@ -237,7 +237,7 @@ func TestSkillsAPI_V1Traversal(t *testing.T) {
 	}
 	// Ids that reach the handler intact are refused with 400 VALIDATION_ERROR.
 	for _, p := range []string{"/api/v1/skills/..%2Foutside", "/api/v1/skills/%2Fetc", "/api/v1/skills/a%20b",
-		"/api/v1/skills/" + strings.Repeat("a", 129)} {
+		"/api/v1/skills/" + strings.Repeat("a", 129), "/api/skills/..%2Foutside", "/api/skills/%2Fetc"} {
 		if r := env.Do("GET", p, nil); r.Status != 400 || r.Object(t)["code"] != "VALIDATION_ERROR" {
 			t.Errorf("GET %s: %d %s", p, r.Status, r.Body)
 		}
