@@ -154,7 +154,7 @@ SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.st
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
 FROM sessions s
 WHERE s.status < 'completed' OR s.status > 'completed'
-ORDER BY s.started_at, s.id
+ORDER BY +s.started_at, +s.id
 `
 
 type ListActiveSessionsRow struct {
@@ -164,8 +164,9 @@ type ListActiveSessionsRow struct {
 	Timeline string
 }
 
-// "Active" is every status but completed. The two ranges let SQLite seek the status index instead of
-// scanning every session: finished sessions pile up over time, active ones stay few.
+// "Active" is every status but completed. The two ranges seek the status index and skip the completed
+// sessions, which pile up over time; the unary + on the ORDER BY terms keeps SQLite from preferring a
+// full scan of the started_at index just to avoid sorting the (fewer) active rows.
 func (q *Queries) ListActiveSessions(ctx context.Context) ([]ListActiveSessionsRow, error) {
 	rows, err := q.db.QueryContext(ctx, listActiveSessions)
 	if err != nil {
@@ -446,7 +447,7 @@ SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.st
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
 FROM task_sessions ts
-JOIN sessions s ON s.id = ts.session_id
+CROSS JOIN sessions s ON s.id = ts.session_id
 WHERE ts.task_id = ?1
   AND (s.project_id = ?2 OR ?2 IS NULL)
   AND (s.status = ?3 OR ?3 IS NULL)
@@ -468,6 +469,7 @@ type ListSessionsByTaskRow struct {
 	Timeline string
 }
 
+// CROSS JOIN pins the join order: seek the task's few links first, whatever the table statistics say.
 func (q *Queries) ListSessionsByTask(ctx context.Context, arg ListSessionsByTaskParams) ([]ListSessionsByTaskRow, error) {
 	rows, err := q.db.QueryContext(ctx, listSessionsByTask,
 		arg.TaskID,

@@ -42,12 +42,13 @@ WHERE s.project_id = @project_id
 ORDER BY s.started_at, s.id;
 
 -- name: ListSessionsByTask :many
+-- CROSS JOIN pins the join order: seek the task's few links first, whatever the table statistics say.
 SELECT sqlc.embed(s),
        CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
 FROM task_sessions ts
-JOIN sessions s ON s.id = ts.session_id
+CROSS JOIN sessions s ON s.id = ts.session_id
 WHERE ts.task_id = @task_id
   AND (s.project_id = sqlc.narg('project_id') OR sqlc.narg('project_id') IS NULL)
   AND (s.status = sqlc.narg('status') OR sqlc.narg('status') IS NULL)
@@ -64,15 +65,16 @@ WHERE s.status = @status
 ORDER BY s.started_at, s.id;
 
 -- name: ListActiveSessions :many
--- "Active" is every status but completed. The two ranges let SQLite seek the status index instead of
--- scanning every session: finished sessions pile up over time, active ones stay few.
+-- "Active" is every status but completed. The two ranges seek the status index and skip the completed
+-- sessions, which pile up over time; the unary + on the ORDER BY terms keeps SQLite from preferring a
+-- full scan of the started_at index just to avoid sorting the (fewer) active rows.
 SELECT sqlc.embed(s),
        CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
        CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
 FROM sessions s
 WHERE s.status < 'completed' OR s.status > 'completed'
-ORDER BY s.started_at, s.id;
+ORDER BY +s.started_at, +s.id;
 
 -- name: InsertSession :exec
 INSERT INTO sessions (id, project_id, name, agent_id, env, strategy, status, started_at, last_activity,
