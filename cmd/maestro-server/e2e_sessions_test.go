@@ -127,7 +127,9 @@ func TestE2E_SpawnAndQueue(t *testing.T) {
 		HasMore       bool               `json:"hasMore"`
 		Message       string             `json:"message"`
 	}
-	reset := func() { step.Item, step.CompletedItem, step.FailedItem, step.SkippedItem, step.NextItem = nil, nil, nil, nil, nil }
+	reset := func() {
+		step.Item, step.CompletedItem, step.FailedItem, step.SkippedItem, step.NextItem = nil, nil, nil, nil, nil
+	}
 
 	s.JSON("GET", base+"/top", nil, 200, &top)
 	if !top.HasMore || top.Item.TaskID != t2.ID {

@@ -95,7 +95,7 @@ func registerTemplates(api huma.API, d Deps) {
 			return &defaultTemplateOutput{Body: DefaultTemplate{Role: in.Role, Content: content}}, nil
 		})
 
-	huma.Register(api, op("get-template", http.MethodGet, Prefix+"/templates/{id}", tag, "Get a template", "",
+	huma.Register(api, op("get-template", http.MethodGet, Prefix+"/templates/{id}", tag, "Get a template", "One template by id.",
 		http.StatusNotFound),
 		func(ctx context.Context, in *IDPath) (*templateOutput, error) {
 			t, err := svc.Get(ctx, in.ID)
