@@ -260,3 +260,21 @@ func TestDefaultTemplateContent_HasEveryPlaceholder(t *testing.T) {
 		t.Error("unknown role has content")
 	}
 }
+
+// TestNewSessions_D27AbsoluteSessionDir: a relative SESSION_DIR still yields absolute manifest paths.
+func TestNewSessions_D27AbsoluteSessionDir(t *testing.T) {
+	t.Parallel()
+	s := newSessions(base{}, Options{SessionDir: filepath.Join("rel", "sessions"), Hostname: "h"})
+	if !filepath.IsAbs(s.sessionDir) || !strings.HasSuffix(s.sessionDir, filepath.Join("rel", "sessions")) {
+		t.Errorf("sessionDir = %s", s.sessionDir)
+	}
+	if s.hostname != "h" {
+		t.Errorf("hostname = %s", s.hostname)
+	}
+	if def := newSessions(base{}, Options{}); def.hostname == "" {
+		want, _ := os.Hostname()
+		if want != "" {
+			t.Errorf("hostname defaults to os.Hostname() = %s, got empty", want)
+		}
+	}
+}

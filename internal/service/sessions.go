@@ -48,8 +48,8 @@ func platformName(goos string) string {
 	return goos
 }
 
-// validSessionID is the shape of a caller-chosen session id (D4): it becomes a directory name under
-// SESSION_DIR, so it must not be able to escape it.
+// validSessionID is the shape of a caller-chosen session id (D4): ids travel unencoded in URL paths
+// (the CLI does not encode them) and name files, so they are restricted to a safe alphabet.
 var validSessionID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 
 // isTerminalStatus reports whether a session status stamps completedAt (SPEC §1.3).
