@@ -7,21 +7,39 @@ package db
 
 import (
 	"context"
+	"database/sql"
 )
+
+const deleteSession = `-- name: DeleteSession :execrows
+DELETE FROM sessions WHERE id = ?
+`
+
+func (q *Queries) DeleteSession(ctx context.Context, id string) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteSession, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
 
 const getSession = `-- name: GetSession :one
 
 SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
-       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
 FROM sessions s WHERE s.id = ?
 `
 
 type GetSessionRow struct {
-	Session Session
-	TaskIds string
+	Session  Session
+	TaskIds  string
+	Events   string
+	Timeline string
 }
 
-// Every session read returns the session row plus its taskIds in link order, read from the join table.
+// Every session read returns the session row plus its taskIds in link order (from the join table), and its
+// events and timeline entries as JSON arrays in append order, so one query loads a whole session.
 func (q *Queries) GetSession(ctx context.Context, id string) (GetSessionRow, error) {
 	row := q.db.QueryRowContext(ctx, getSession, id)
 	var i GetSessionRow
@@ -40,8 +58,153 @@ func (q *Queries) GetSession(ctx context.Context, id string) (GetSessionRow, err
 		&i.Session.Platform,
 		&i.Session.Metadata,
 		&i.TaskIds,
+		&i.Events,
+		&i.Timeline,
 	)
 	return i, err
+}
+
+const insertSession = `-- name: InsertSession :exec
+INSERT INTO sessions (id, project_id, name, agent_id, env, strategy, status, started_at, last_activity,
+                      completed_at, hostname, platform, metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+`
+
+type InsertSessionParams struct {
+	ID           string
+	ProjectID    string
+	Name         string
+	AgentID      sql.NullString
+	Env          string
+	Strategy     string
+	Status       string
+	StartedAt    int64
+	LastActivity int64
+	CompletedAt  sql.NullInt64
+	Hostname     string
+	Platform     string
+	Metadata     sql.NullString
+}
+
+func (q *Queries) InsertSession(ctx context.Context, arg InsertSessionParams) error {
+	_, err := q.db.ExecContext(ctx, insertSession,
+		arg.ID,
+		arg.ProjectID,
+		arg.Name,
+		arg.AgentID,
+		arg.Env,
+		arg.Strategy,
+		arg.Status,
+		arg.StartedAt,
+		arg.LastActivity,
+		arg.CompletedAt,
+		arg.Hostname,
+		arg.Platform,
+		arg.Metadata,
+	)
+	return err
+}
+
+const insertSessionEvent = `-- name: InsertSessionEvent :exec
+INSERT INTO session_events (session_id, type, created_at, data) VALUES (?, ?, ?, ?)
+`
+
+type InsertSessionEventParams struct {
+	SessionID string
+	Type      string
+	CreatedAt int64
+	Data      string
+}
+
+func (q *Queries) InsertSessionEvent(ctx context.Context, arg InsertSessionEventParams) error {
+	_, err := q.db.ExecContext(ctx, insertSessionEvent,
+		arg.SessionID,
+		arg.Type,
+		arg.CreatedAt,
+		arg.Data,
+	)
+	return err
+}
+
+const insertSessionTimeline = `-- name: InsertSessionTimeline :exec
+INSERT INTO session_timeline (session_id, type, created_at, data) VALUES (?, ?, ?, ?)
+`
+
+type InsertSessionTimelineParams struct {
+	SessionID string
+	Type      string
+	CreatedAt int64
+	Data      string
+}
+
+func (q *Queries) InsertSessionTimeline(ctx context.Context, arg InsertSessionTimelineParams) error {
+	_, err := q.db.ExecContext(ctx, insertSessionTimeline,
+		arg.SessionID,
+		arg.Type,
+		arg.CreatedAt,
+		arg.Data,
+	)
+	return err
+}
+
+const listActiveSessions = `-- name: ListActiveSessions :many
+SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
+FROM sessions s
+WHERE s.status < 'completed' OR s.status > 'completed'
+ORDER BY +s.started_at, +s.id
+`
+
+type ListActiveSessionsRow struct {
+	Session  Session
+	TaskIds  string
+	Events   string
+	Timeline string
+}
+
+// "Active" is every status but completed. The two ranges seek the status index and skip the completed
+// sessions, which pile up over time; the unary + on the ORDER BY terms keeps SQLite from preferring a
+// full scan of the started_at index just to avoid sorting the (fewer) active rows.
+func (q *Queries) ListActiveSessions(ctx context.Context) ([]ListActiveSessionsRow, error) {
+	rows, err := q.db.QueryContext(ctx, listActiveSessions)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListActiveSessionsRow{}
+	for rows.Next() {
+		var i ListActiveSessionsRow
+		if err := rows.Scan(
+			&i.Session.ID,
+			&i.Session.ProjectID,
+			&i.Session.Name,
+			&i.Session.AgentID,
+			&i.Session.Env,
+			&i.Session.Strategy,
+			&i.Session.Status,
+			&i.Session.StartedAt,
+			&i.Session.LastActivity,
+			&i.Session.CompletedAt,
+			&i.Session.Hostname,
+			&i.Session.Platform,
+			&i.Session.Metadata,
+			&i.TaskIds,
+			&i.Events,
+			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listSessionEventData = `-- name: ListSessionEventData :many
@@ -98,6 +261,260 @@ func (q *Queries) ListSessionTimelineData(ctx context.Context, sessionID string)
 	return items, nil
 }
 
+const listSessions = `-- name: ListSessions :many
+
+SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
+FROM sessions s
+ORDER BY s.started_at, s.id
+`
+
+type ListSessionsRow struct {
+	Session  Session
+	TaskIds  string
+	Events   string
+	Timeline string
+}
+
+// The v1 list has one query per filter shape, so each is an index seek (D24 order: startedAt, id).
+func (q *Queries) ListSessions(ctx context.Context) ([]ListSessionsRow, error) {
+	rows, err := q.db.QueryContext(ctx, listSessions)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSessionsRow{}
+	for rows.Next() {
+		var i ListSessionsRow
+		if err := rows.Scan(
+			&i.Session.ID,
+			&i.Session.ProjectID,
+			&i.Session.Name,
+			&i.Session.AgentID,
+			&i.Session.Env,
+			&i.Session.Strategy,
+			&i.Session.Status,
+			&i.Session.StartedAt,
+			&i.Session.LastActivity,
+			&i.Session.CompletedAt,
+			&i.Session.Hostname,
+			&i.Session.Platform,
+			&i.Session.Metadata,
+			&i.TaskIds,
+			&i.Events,
+			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSessionsByProject = `-- name: ListSessionsByProject :many
+SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
+FROM sessions s
+WHERE s.project_id = ?1
+  AND (s.status = ?2 OR ?2 IS NULL)
+  AND (CAST(?3 AS INTEGER) = 0 OR s.status <> 'completed')
+ORDER BY s.started_at, s.id
+`
+
+type ListSessionsByProjectParams struct {
+	ProjectID  string
+	Status     sql.NullString
+	ActiveOnly int64
+}
+
+type ListSessionsByProjectRow struct {
+	Session  Session
+	TaskIds  string
+	Events   string
+	Timeline string
+}
+
+func (q *Queries) ListSessionsByProject(ctx context.Context, arg ListSessionsByProjectParams) ([]ListSessionsByProjectRow, error) {
+	rows, err := q.db.QueryContext(ctx, listSessionsByProject, arg.ProjectID, arg.Status, arg.ActiveOnly)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSessionsByProjectRow{}
+	for rows.Next() {
+		var i ListSessionsByProjectRow
+		if err := rows.Scan(
+			&i.Session.ID,
+			&i.Session.ProjectID,
+			&i.Session.Name,
+			&i.Session.AgentID,
+			&i.Session.Env,
+			&i.Session.Strategy,
+			&i.Session.Status,
+			&i.Session.StartedAt,
+			&i.Session.LastActivity,
+			&i.Session.CompletedAt,
+			&i.Session.Hostname,
+			&i.Session.Platform,
+			&i.Session.Metadata,
+			&i.TaskIds,
+			&i.Events,
+			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSessionsByStatus = `-- name: ListSessionsByStatus :many
+SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
+FROM sessions s
+WHERE s.status = ?1
+ORDER BY s.started_at, s.id
+`
+
+type ListSessionsByStatusRow struct {
+	Session  Session
+	TaskIds  string
+	Events   string
+	Timeline string
+}
+
+func (q *Queries) ListSessionsByStatus(ctx context.Context, status string) ([]ListSessionsByStatusRow, error) {
+	rows, err := q.db.QueryContext(ctx, listSessionsByStatus, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSessionsByStatusRow{}
+	for rows.Next() {
+		var i ListSessionsByStatusRow
+		if err := rows.Scan(
+			&i.Session.ID,
+			&i.Session.ProjectID,
+			&i.Session.Name,
+			&i.Session.AgentID,
+			&i.Session.Env,
+			&i.Session.Strategy,
+			&i.Session.Status,
+			&i.Session.StartedAt,
+			&i.Session.LastActivity,
+			&i.Session.CompletedAt,
+			&i.Session.Hostname,
+			&i.Session.Platform,
+			&i.Session.Metadata,
+			&i.TaskIds,
+			&i.Events,
+			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSessionsByTask = `-- name: ListSessionsByTask :many
+SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_events WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS events,
+       CAST((SELECT json_group_array(json(e.data)) FROM (SELECT data FROM session_timeline WHERE session_id = s.id ORDER BY seq) e) AS TEXT) AS timeline
+FROM task_sessions ts
+CROSS JOIN sessions s ON s.id = ts.session_id
+WHERE ts.task_id = ?1
+  AND (s.project_id = ?2 OR ?2 IS NULL)
+  AND (s.status = ?3 OR ?3 IS NULL)
+  AND (CAST(?4 AS INTEGER) = 0 OR s.status <> 'completed')
+ORDER BY s.started_at, s.id
+`
+
+type ListSessionsByTaskParams struct {
+	TaskID     string
+	ProjectID  sql.NullString
+	Status     sql.NullString
+	ActiveOnly int64
+}
+
+type ListSessionsByTaskRow struct {
+	Session  Session
+	TaskIds  string
+	Events   string
+	Timeline string
+}
+
+// CROSS JOIN pins the join order: seek the task's few links first, whatever the table statistics say.
+func (q *Queries) ListSessionsByTask(ctx context.Context, arg ListSessionsByTaskParams) ([]ListSessionsByTaskRow, error) {
+	rows, err := q.db.QueryContext(ctx, listSessionsByTask,
+		arg.TaskID,
+		arg.ProjectID,
+		arg.Status,
+		arg.ActiveOnly,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSessionsByTaskRow{}
+	for rows.Next() {
+		var i ListSessionsByTaskRow
+		if err := rows.Scan(
+			&i.Session.ID,
+			&i.Session.ProjectID,
+			&i.Session.Name,
+			&i.Session.AgentID,
+			&i.Session.Env,
+			&i.Session.Strategy,
+			&i.Session.Status,
+			&i.Session.StartedAt,
+			&i.Session.LastActivity,
+			&i.Session.CompletedAt,
+			&i.Session.Hostname,
+			&i.Session.Platform,
+			&i.Session.Metadata,
+			&i.TaskIds,
+			&i.Events,
+			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const sessionExists = `-- name: SessionExists :one
 SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?) AS session_exists
 `
@@ -120,5 +537,31 @@ type TouchSessionParams struct {
 
 func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
 	_, err := q.db.ExecContext(ctx, touchSession, arg.Now, arg.ID)
+	return err
+}
+
+const updateSession = `-- name: UpdateSession :exec
+UPDATE sessions SET agent_id = ?, env = ?, status = ?, last_activity = ?, completed_at = ? WHERE id = ?
+`
+
+type UpdateSessionParams struct {
+	AgentID      sql.NullString
+	Env          string
+	Status       string
+	LastActivity int64
+	CompletedAt  sql.NullInt64
+	ID           string
+}
+
+// Stores the fields a session PATCH can change (name, strategy, metadata and the host are fixed at create).
+func (q *Queries) UpdateSession(ctx context.Context, arg UpdateSessionParams) error {
+	_, err := q.db.ExecContext(ctx, updateSession,
+		arg.AgentID,
+		arg.Env,
+		arg.Status,
+		arg.LastActivity,
+		arg.CompletedAt,
+		arg.ID,
+	)
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,8 @@ type Env struct {
 	Clock    *dbtest.Clock
 	// Published records every event the store published after a commit, in order.
 	Published *Recorder
+	// SessionDir is where spawn writes manifests (it does not exist until the first spawn).
+	SessionDir string
 }
 
 // Option adjusts an Env before its server is built.
@@ -46,13 +49,19 @@ func New(t testing.TB, opts ...Option) *Env {
 	rec := &Recorder{}
 	st.SetPublisher(rec)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svcs := service.New(st, service.Options{Now: clock.Now, Logger: log})
+	sessionDir := filepath.Join(t.TempDir(), "sessions")
+	svcs := service.New(st, service.Options{
+		Now: clock.Now, Logger: log, SessionDir: sessionDir, ServerURL: "http://localhost:3000", Hostname: "test-host",
+	})
 	o := httpapi.Options{Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	srv := httpapi.New(o)
-	return &Env{T: t, Store: st, Services: svcs, Server: srv, Handler: srv.Handler(), Clock: clock, Published: rec}
+	return &Env{
+		T: t, Store: st, Services: svcs, Server: srv, Handler: srv.Handler(), Clock: clock, Published: rec,
+		SessionDir: sessionDir,
+	}
 }
 
 // Response is a recorded HTTP response.

@@ -63,7 +63,12 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		cfg.ServerURL = fmt.Sprintf("http://localhost:%d", addr.Port)
 	}
 
-	svcs := service.New(st, service.Options{Logger: log})
+	svcs := service.New(st, service.Options{Logger: log, SessionDir: cfg.SessionDir, ServerURL: cfg.ServerURL})
+	// A database that cannot take the two default templates (full disk, read-only file) still serves
+	// everything else, so a failure here is logged rather than fatal; the next start tries again.
+	if err := svcs.Templates.SeedDefaults(ctx); err != nil {
+		log.Error("seeding the default templates failed", "error", err)
+	}
 	skillSet := skills.New(skills.Options{Dir: cfg.SkillsDir, Logger: log, Notify: skills.StoreNotifier(st)})
 	// The watcher records events through the store, so it must stop before the store closes: it runs on
 	// its own context, cancelled and waited for when the server returns.

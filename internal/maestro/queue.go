@@ -58,3 +58,11 @@ func (q *Queue) Stats() QueueStats {
 	}
 	return s
 }
+
+// QueueStep is the outcome of a queue operation that moves an item: the item it changed (nil when there
+// was none to change), the next queued item (nil when none is left), and the message for the caller.
+type QueueStep struct {
+	Item    *QueueItem
+	Next    *QueueItem
+	Message string
+}

@@ -76,3 +76,108 @@ type SessionEvent struct {
 	Type      string          `json:"type"`
 	Data      json.RawMessage `json:"data,omitempty"`
 }
+
+// Server-written timeline messages (SPEC §1.4).
+const (
+	TimelineMsgCreated     = "Session created"
+	TimelineMsgTaskStarted = "Started working on task"
+	TimelineMsgTaskAdded   = "Added task to session"
+	TimelineMsgTaskRemoved = "Removed task from session"
+)
+
+// SessionCreate is the input of POST /api/sessions (SPEC §2.6). TaskIDs nil means the key was absent
+// (then the legacy TaskID is used, if set).
+type SessionCreate struct {
+	// ID is the caller's id (the CLI's fallback registration); "" means the server makes one.
+	ID        string
+	ProjectID string
+	TaskIDs   *[]string
+	TaskID    string
+	Name      string
+	AgentID   *string
+	Strategy  string
+	Status    string
+	Env       map[string]string
+	// Metadata is any JSON object, stored as sent; absent when empty.
+	Metadata json.RawMessage
+}
+
+// SessionPatch is a session PATCH: TaskIDs replaces the linked tasks, Status and AgentID replace, Env
+// merges, Events and Timeline entries (JSON objects) are appended verbatim. Nil fields are left alone.
+type SessionPatch struct {
+	TaskIDs  *[]string
+	Status   *string
+	AgentID  *string
+	Env      map[string]string
+	Events   []json.RawMessage
+	Timeline []json.RawMessage
+}
+
+// SessionFilter selects sessions for a v1 list; empty strings mean "no filter". Active drops only the
+// sessions whose status is completed.
+type SessionFilter struct {
+	ProjectID string
+	TaskID    string
+	Status    string
+	Active    bool
+}
+
+// SessionEventAppend is the input of POST /api/sessions/{id}/events.
+type SessionEventAppend struct {
+	Type string
+	// Data is any JSON value; absent when empty.
+	Data json.RawMessage
+}
+
+// TimelineAppend is the input of POST /api/sessions/{id}/timeline; Type defaults to progress.
+type TimelineAppend struct {
+	Message  string
+	Type     string
+	TaskID   string
+	Metadata json.RawMessage
+}
+
+// TaskTimelineAppend is the input of POST /api/tasks/{id}/timeline: an entry about the task, written to
+// the timeline of the session SessionID.
+type TaskTimelineAppend struct {
+	Message   string
+	SessionID string
+	Type      string
+}
+
+// Spawn sources (SPEC §4.1).
+const (
+	SpawnSourceUI      = "ui"
+	SpawnSourceSession = "session"
+)
+
+// SpawnRequest is the input of POST /api/sessions/spawn (SPEC §4.1). TaskIDs is kept raw because a
+// wrong type there has its own error code (invalid_task_ids, D23), which the service decides.
+type SpawnRequest struct {
+	ProjectID   string
+	TaskIDs     json.RawMessage
+	Role        string
+	Strategy    string
+	SpawnSource string
+	// SessionID is the parent session: required with spawnSource "session", recorded either way.
+	SessionID   string
+	SessionName string
+	Skills      []string
+	// Context is a JSON object stored in the session's metadata only; absent when empty.
+	Context json.RawMessage
+}
+
+// SpawnResult is what a successful spawn made: the session (its env holds the spawn variables) and the
+// absolute path of its manifest file.
+type SpawnResult struct {
+	Session      Session
+	ManifestPath string
+}
+
+// Environment variables a spawn sets for the agent (SPEC §4.2 step 13).
+const (
+	EnvSessionID    = "MAESTRO_SESSION_ID"
+	EnvManifestPath = "MAESTRO_MANIFEST_PATH"
+	EnvServerURL    = "MAESTRO_SERVER_URL"
+	EnvStrategy     = "MAESTRO_STRATEGY"
+)

@@ -15,3 +15,16 @@ type Template struct {
 func ValidRole(role string) bool {
 	return role == RoleWorker || role == RoleOrchestrator
 }
+
+// TemplateCreate is the input of a template create; every field is required.
+type TemplateCreate struct {
+	Name    string
+	Role    string
+	Content string
+}
+
+// TemplatePatch is a template update: each non-nil field replaces the stored one, even when empty.
+type TemplatePatch struct {
+	Name    *string
+	Content *string
+}

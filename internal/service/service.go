@@ -14,12 +14,22 @@ type Options struct {
 	// Now is the clock; time.Now when nil. Tests inject a fixed or stepping clock.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// SessionDir is where spawn writes <SessionDir>/<sessionId>/manifest.json; made absolute by New (D27).
+	SessionDir string
+	// ServerURL is the bare origin spawned agents use to reach this server (MAESTRO_SERVER_URL).
+	ServerURL string
+	// Hostname is recorded on new sessions; os.Hostname() when empty.
+	Hostname string
 }
 
 // Services bundles every use case over one store.
 type Services struct {
 	Projects *Projects
 	Tasks    *Tasks
+
+	Sessions  *Sessions
+	Queues    *Queues
+	Templates *Templates
 }
 
 // New wires the services over st.
@@ -34,6 +44,10 @@ func New(st *store.Store, opts Options) *Services {
 	return &Services{
 		Projects: &Projects{base: b},
 		Tasks:    &Tasks{base: b},
+
+		Sessions:  newSessions(b, opts),
+		Queues:    &Queues{base: b},
+		Templates: &Templates{base: b},
 	}
 }
 

@@ -53,6 +53,11 @@ func Register(api huma.API, d Deps) {
 	registerProjects(api, d)
 	registerTasks(api, d)
 	registerSkills(api, d)
+	registerTaskTimeline(api, d)
+	registerSpawn(api, d)
+	registerSessions(api, d)
+	registerQueues(api, d)
+	registerTemplates(api, d)
 }
 
 // op builds an operation with the fields every v1 operation sets.
