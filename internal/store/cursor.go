@@ -80,4 +80,3 @@ func placeholders(n int) string {
 func unknownSort(sort string) error {
 	return maestro.InvalidField("sort", "unknown sort %q", sort)
 }
-

@@ -353,4 +353,3 @@ ORDER BY t.created_at, t.id`, projectID, taskID)
 	}
 	return ids, mapErr(rows.Err())
 }
-
