@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/dbtest"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/service"
@@ -33,6 +34,8 @@ type Env struct {
 	Clock    *dbtest.Clock
 	// Published records every event the store published after a commit, in order.
 	Published *Recorder
+	// Flags are this server's feature flags (their own isolated OpenFeature API).
+	Flags *flags.Flags
 }
 
 // Option adjusts an Env before its server is built.
@@ -47,12 +50,17 @@ func New(t testing.TB, opts ...Option) *Env {
 	st.SetPublisher(rec)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svcs := service.New(st, service.Options{Now: clock.Now, Logger: log})
-	o := httpapi.Options{Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now()}
+	fl, err := flags.New(context.Background(), st, flags.Options{Logger: log, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("apitest: flags: %v", err)
+	}
+	t.Cleanup(func() { _ = fl.Close() })
+	o := httpapi.Options{Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now(), Flags: fl}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	srv := httpapi.New(o)
-	return &Env{T: t, Store: st, Services: svcs, Server: srv, Handler: srv.Handler(), Clock: clock, Published: rec}
+	return &Env{T: t, Store: st, Services: svcs, Server: srv, Handler: srv.Handler(), Clock: clock, Published: rec, Flags: fl}
 }
 
 // Response is a recorded HTTP response.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/service"
 )
 
@@ -14,6 +15,9 @@ const Prefix = "/api/v2"
 type Deps struct {
 	Services *service.Services
 	Now      func() time.Time
+	// Flags gate v2 (api-v2, task-search) and are managed through /api/v2/flags; nil means every flag is
+	// at its default and the flags endpoints answer from defaults only.
+	Flags *flags.Flags
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -24,8 +28,7 @@ func Config() huma.Config {
 	cfg.OpenAPIPath = Prefix + "/openapi"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
-	cfg.Info.Description = "API v2: cursor-paginated lists, strict enums, ETags and conditional requests, " +
-		"idempotent creates, and RFC 9457 `application/problem+json` errors with `code` and `requestId`."
+	cfg.Info.Description = apiDescription
 	cfg.Servers = []*huma.Server{{URL: "/", Description: "this server"}}
 	return cfg
 }
@@ -35,4 +38,10 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	// Order matters: the feature gate runs first, so a disabled endpoint never reads the request.
+	api.UseMiddleware(gate(d.Flags), idempotency())
+	registerFlags(api, d)
+	registerProjects(api, d)
+	registerTasks(api, d)
+	documentErrors(api)
 }
