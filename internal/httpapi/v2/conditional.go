@@ -51,6 +51,10 @@ func entityTags(header string) []string {
 		if t == "" {
 			continue
 		}
+		if t == "*" {
+			out = append(out, t)
+			continue
+		}
 		weak := strings.HasPrefix(t, "W/")
 		t = strings.TrimPrefix(t, "W/")
 		if !strings.HasPrefix(t, `"`) {

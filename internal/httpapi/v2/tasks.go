@@ -28,8 +28,9 @@ type TaskCreateBody struct {
 	Dependencies  []string     `json:"dependencies,omitempty" maxItems:"1000" doc:"Tasks of the same project this one depends on; each must exist."`
 }
 
-// TaskPatchBody is the body of PATCH /api/v2/tasks/{id}: members present are set, absent ones are left
-// alone, lists replace. Unlike v1 there is no updateSource and no ignored member: anything unknown is 422.
+// TaskPatchBody is the body of PATCH /api/v2/tasks/{id}: members present are set, absent (or null) ones
+// are left alone, lists replace. Unlike v1 there is no updateSource and no ignored member: anything
+// unknown is 422.
 type TaskPatchBody struct {
 	Title         *string            `json:"title,omitempty" minLength:"1" maxLength:"512" doc:"Non-blank; trimmed."`
 	Description   *string            `json:"description,omitempty" maxLength:"262144"`
