@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/maestro-hq/maestro-server/internal/store"
+	"github.com/open-feature/go-sdk/openfeature"
 )
 
 // ProviderName is the name our provider reports to OpenFeature.

@@ -26,6 +26,12 @@ func documentErrors(api huma.API) {
 				continue
 			}
 			for code, resp := range o.Responses {
+				if code == "304" {
+					// Listed among huma's "errors" only to be documented: it has no body.
+					resp.Content = nil
+					resp.Description = "Not Modified: the resource still has the ETag sent in If-None-Match (no body)."
+					continue
+				}
 				if n, err := strconv.Atoi(code); (err != nil && code != "default") || (err == nil && n < 400) {
 					continue
 				}

@@ -24,7 +24,8 @@ make it see a row twice or miss one. ` + "`total=true`" + ` adds the number of m
 
 **Enums are strict**: task status ` + "`todo|in_progress|completed|cancelled|blocked`" + `, priority ` + "`low|medium|high|critical`" + `,
 task sessionStatus ` + "`queued|working|needs_input|blocked|completed|failed|skipped`" + `. Values written through v1 (which
-stores any string) can still appear in responses. Unknown body members are refused (422).
+stores any string) can still appear in responses. Unknown body members are refused (422). In a PATCH, members
+that are absent or null are left as they are.
 
 **Conditional requests.** Single resources carry a strong ` + "`ETag`" + `. ` + "`If-None-Match`" + ` on GET answers 304 when the
 resource is unchanged; ` + "`If-Match`" + ` on PATCH, PUT and DELETE answers 412 ` + "`PRECONDITION_FAILED`" + ` when it changed meanwhile

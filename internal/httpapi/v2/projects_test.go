@@ -32,24 +32,24 @@ func TestProjectsV2_CRUD(t *testing.T) {
 		{Name: "create with unknown member", Method: "POST", Path: "/api/v2/projects", Body: map[string]any{"name": "x", "createdAt": 1}, Status: 422},
 		{Name: "create malformed JSON", Method: "POST", Path: "/api/v2/projects", Body: `{"name":`, Status: 400,
 			Check: func(t *testing.T, r *apitest.Response) { problem(t, r, 400, "VALIDATION_ERROR") }},
-		{Name: "get", Method: "GET", Path: "/api/v2/projects/"+id, Status: 200},
+		{Name: "get", Method: "GET", Path: "/api/v2/projects/" + id, Status: 200},
 		{Name: "get missing", Method: "GET", Path: "/api/v2/projects/proj_nope", Status: 404,
 			Check: func(t *testing.T, r *apitest.Response) { problem(t, r, 404, "NOT_FOUND") }},
-		{Name: "patch", Method: "PATCH", Path: "/api/v2/projects/"+id, Body: map[string]any{"description": "d"}, Status: 200,
+		{Name: "patch", Method: "PATCH", Path: "/api/v2/projects/" + id, Body: map[string]any{"description": "d"}, Status: 200,
 			Check: func(t *testing.T, r *apitest.Response) {
 				p := r.Object(t)
 				if p["name"] != "Alpha" || p["description"] != "d" || p["workingDir"] != "/src/a" {
 					t.Fatalf("%v", p)
 				}
 			}},
-		{Name: "patch blank name", Method: "PATCH", Path: "/api/v2/projects/"+id, Body: map[string]any{"name": " "}, Status: 422},
-		{Name: "put is not v2", Method: "PUT", Path: "/api/v2/projects/"+id, Body: map[string]any{"name": "x"}, Status: 404},
-		{Name: "delete", Method: "DELETE", Path: "/api/v2/projects/"+id, Status: 204, Check: func(t *testing.T, r *apitest.Response) {
+		{Name: "patch blank name", Method: "PATCH", Path: "/api/v2/projects/" + id, Body: map[string]any{"name": " "}, Status: 422},
+		{Name: "put is not v2", Method: "PUT", Path: "/api/v2/projects/" + id, Body: map[string]any{"name": "x"}, Status: 404},
+		{Name: "delete", Method: "DELETE", Path: "/api/v2/projects/" + id, Status: 204, Check: func(t *testing.T, r *apitest.Response) {
 			if len(r.Body) != 0 {
 				t.Fatalf("204 with a body: %s", r.Body)
 			}
 		}},
-		{Name: "delete again", Method: "DELETE", Path: "/api/v2/projects/"+id, Status: 404},
+		{Name: "delete again", Method: "DELETE", Path: "/api/v2/projects/" + id, Status: 404},
 	})
 	if got := env.OutboxTypesSince(seq); mustJSON(got) != `["project:created","project:updated","project:deleted"]` {
 		t.Fatalf("events %v", got)

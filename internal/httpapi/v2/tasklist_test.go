@@ -47,7 +47,9 @@ var rank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 // refSort orders tasks the way the API's sorts are specified (for the reference model).
 func refSort(tasks []maestro.Task, sort string) {
-	byCreated := func(a, b maestro.Task) int { return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID)) }
+	byCreated := func(a, b maestro.Task) int {
+		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	}
 	var f func(a, b maestro.Task) int
 	switch strings.TrimPrefix(sort, "-") {
 	case "createdAt":
@@ -56,7 +58,9 @@ func refSort(tasks []maestro.Task, sort string) {
 		// Ties on updatedAt fall back to insertion order, which is creation order here.
 		f = func(a, b maestro.Task) int { return cmp.Or(cmp.Compare(a.UpdatedAt, b.UpdatedAt), byCreated(a, b)) }
 	case "priority":
-		f = func(a, b maestro.Task) int { return cmp.Or(cmp.Compare(rank[a.Priority], rank[b.Priority]), byCreated(a, b)) }
+		f = func(a, b maestro.Task) int {
+			return cmp.Or(cmp.Compare(rank[a.Priority], rank[b.Priority]), byCreated(a, b))
+		}
 	}
 	slices.SortStableFunc(tasks, f)
 	if strings.HasPrefix(sort, "-") {
