@@ -207,8 +207,8 @@ func taskFilterFingerprint(tq maestro.TaskQuery) string {
 		strconv.FormatBool(tq.Root), tq.SessionID, since, tq.Search)
 }
 
-// ResolveTaskSort returns the effective sort of tq: its own, or relevance when searching, else createdAt.
-func ResolveTaskSort(tq maestro.TaskQuery) string {
+// resolveTaskSort returns the effective sort of tq: its own, or relevance when searching, else createdAt.
+func resolveTaskSort(tq maestro.TaskQuery) string {
 	if tq.Sort != "" {
 		return tq.Sort
 	}
@@ -222,7 +222,7 @@ func ResolveTaskSort(tq maestro.TaskQuery) string {
 // word, relevance without a search, an unknown sort, or a cursor that does not belong to this query).
 func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[maestro.Task], error) {
 	var page maestro.Page[maestro.Task]
-	sortName := ResolveTaskSort(tq)
+	sortName := resolveTaskSort(tq)
 	srt, ok := taskSorts[sortName]
 	if !ok {
 		return page, unknownSort(sortName)
@@ -315,41 +315,4 @@ func taskScanDest(r *db.GetTaskRow) []any {
 	return []any{&t.Seq, &t.ID, &t.ProjectID, &t.ParentID, &t.Title, &t.Description, &t.Status,
 		&t.SessionStatus, &t.Priority, &t.InitialPrompt, &t.SkillIds, &t.AgentIds, &t.Dependencies,
 		&t.CreatedAt, &t.UpdatedAt, &t.StartedAt, &t.CompletedAt, &r.SessionIds}
-}
-
-// TaskRef is what dependency validation needs to know about a task.
-type TaskRef struct {
-	ProjectID    string
-	Dependencies []string
-}
-
-// GetTaskRef returns the project and dependencies of a task, or ErrNotFound.
-func (q *Q) GetTaskRef(ctx context.Context, id string) (TaskRef, error) {
-	r, err := q.q.GetTaskRef(ctx, id)
-	if err != nil {
-		return TaskRef{}, mapErr(err)
-	}
-	deps, err := parseList(r.Dependencies)
-	return TaskRef{ProjectID: r.ProjectID, Dependencies: deps}, err
-}
-
-// DependentTaskIDs returns the tasks of a project whose dependencies list taskID, oldest first. It is
-// hand-written because sqlc cannot resolve the columns of json_each.
-func (q *Q) DependentTaskIDs(ctx context.Context, projectID, taskID string) ([]string, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT t.id FROM tasks t
-WHERE t.project_id = ? AND EXISTS (SELECT 1 FROM json_each(t.dependencies) d WHERE d.value = ?)
-ORDER BY t.created_at, t.id`, projectID, taskID)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, mapErr(rows.Err())
 }
