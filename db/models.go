@@ -44,11 +44,13 @@ type FeatureFlag struct {
 }
 
 type IdempotencyKey struct {
-	Route     string
-	Key       string
-	Status    int64
-	Body      []byte
-	CreatedAt int64
+	Route       string
+	Key         string
+	Status      int64
+	Body        []byte
+	CreatedAt   int64
+	RequestHash string
+	Headers     string
 }
 
 type Project struct {

@@ -75,6 +75,23 @@ func (q *Queries) GetTask(ctx context.Context, id string) (GetTaskRow, error) {
 	return i, err
 }
 
+const getTaskRef = `-- name: GetTaskRef :one
+SELECT project_id, dependencies FROM tasks WHERE id = ?
+`
+
+type GetTaskRefRow struct {
+	ProjectID    string
+	Dependencies string
+}
+
+// The few columns dependency validation needs: the project, and the task's own dependencies.
+func (q *Queries) GetTaskRef(ctx context.Context, id string) (GetTaskRefRow, error) {
+	row := q.db.QueryRowContext(ctx, getTaskRef, id)
+	var i GetTaskRefRow
+	err := row.Scan(&i.ProjectID, &i.Dependencies)
+	return i, err
+}
+
 const insertTask = `-- name: InsertTask :exec
 INSERT INTO tasks (id, project_id, parent_id, title, description, status, session_status, priority,
                    initial_prompt, skill_ids, agent_ids, dependencies, created_at, updated_at, started_at, completed_at)

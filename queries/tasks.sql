@@ -72,3 +72,7 @@ UPDATE tasks SET parent_id = NULL, updated_at = MAX(updated_at + 1, @now) WHERE 
 
 -- name: DeleteTask :execrows
 DELETE FROM tasks WHERE id = ?;
+
+-- name: GetTaskRef :one
+-- The few columns dependency validation needs: the project, and the task's own dependencies.
+SELECT project_id, dependencies FROM tasks WHERE id = ?;

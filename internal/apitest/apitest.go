@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/dbtest"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/service"
@@ -36,6 +37,8 @@ type Env struct {
 	Published *Recorder
 	// SessionDir is where spawn writes manifests (it does not exist until the first spawn).
 	SessionDir string
+	// Flags are this server's feature flags (their own isolated OpenFeature API).
+	Flags *flags.Flags
 }
 
 // Option adjusts an Env before its server is built.
@@ -53,14 +56,19 @@ func New(t testing.TB, opts ...Option) *Env {
 	svcs := service.New(st, service.Options{
 		Now: clock.Now, Logger: log, SessionDir: sessionDir, ServerURL: "http://localhost:3000", Hostname: "test-host",
 	})
-	o := httpapi.Options{Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now()}
+	fl, err := flags.New(context.Background(), st, flags.Options{Logger: log, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("apitest: flags: %v", err)
+	}
+	t.Cleanup(func() { _ = fl.Close() })
+	o := httpapi.Options{Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now(), Flags: fl}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	srv := httpapi.New(o)
 	return &Env{
 		T: t, Store: st, Services: svcs, Server: srv, Handler: srv.Handler(), Clock: clock, Published: rec,
-		SessionDir: sessionDir,
+		SessionDir: sessionDir, Flags: fl,
 	}
 }
 

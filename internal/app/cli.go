@@ -25,6 +25,8 @@ Commands:
   serve                 run the server (default)
   migrate up|down|status
                         apply, roll back one, or list database migrations
+  flags list|set KEY on|off|unset KEY|import FILE
+                        show or change feature flags (also while the server runs)
   openapi --version 1|2 print the OpenAPI document of an API version (YAML; --json for JSON)
   version               print the version
 
@@ -50,6 +52,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "migrate":
 		return migrateCmd(args, stdout, stderr)
+	case "flags":
+		return flagsCmd(args, stdout, stderr)
 	case "openapi":
 		return openapiCmd(args, stdout, stderr)
 	case "version":

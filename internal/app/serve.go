@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/config"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -63,6 +64,17 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		cfg.ServerURL = fmt.Sprintf("http://localhost:%d", addr.Port)
 	}
 
+	fl, err := flags.New(ctx, st, flags.Options{Logger: log})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer func() { _ = fl.Close() }()
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() { defer close(pruned); pruneIdempotencyKeys(pruneCtx, st, log) }()
+	defer func() { stopPruning(); <-pruned }() // before the store closes
+
 	svcs := service.New(st, service.Options{Logger: log, SessionDir: cfg.SessionDir, ServerURL: cfg.ServerURL})
 	// A database that cannot take the two default templates (full disk, read-only file) still serves
 	// everything else, so a failure here is logged rather than fatal; the next start tries again.
@@ -80,6 +92,7 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
 		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
 		Skills: skillSet, Components: map[string]maestro.HealthReporter{"skills": skillSet},
+		Flags: fl,
 	})
 	log.Info("maestro-server listening", "addr", addr.String(), "url", fmt.Sprintf("http://%s", addr.String()),
 		"db", cfg.DBPath, "version", Version, "startup_ms", time.Since(started).Milliseconds())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
@@ -42,6 +43,9 @@ type Options struct {
 
 	// ShutdownTimeout bounds how long Shutdown waits for in-flight requests.
 	ShutdownTimeout time.Duration
+
+	// Flags are the feature flags (they gate parts of v2); nil means every flag at its default.
+	Flags *flags.Flags
 }
 
 // Server is the HTTP API.
@@ -80,7 +84,7 @@ func New(opts Options) *Server {
 		Skills: opts.Skills,
 	})
 	api2 := humago.New(mux, v2.Config())
-	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Skills: opts.Skills})
+	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Skills: opts.Skills, Flags: opts.Flags})
 	mux.HandleFunc("/", notFound)
 
 	s := &Server{opts: opts, v1: api1, v2: api2}
@@ -107,6 +111,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = cors(origin.New(s.opts.CORSOrigins), h)
 	h = upgrades(s.opts.WebSocket, h)
 	h = recoverPanics(s.opts.Logger, h)
+	h = versionHeader(h)
 	h = requestID(h)
 	return h
 }

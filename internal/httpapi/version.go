@@ -27,13 +27,42 @@ func pathVersion(p string) int {
 	return 0
 }
 
-// withPathVersion returns r's context marked with the version its path names (v1 by default), for
-// errors written before routeVersion ran.
-func withPathVersion(r *http.Request) context.Context {
-	if v := pathVersion(r.URL.Path); v != 0 {
-		return apierr.WithVersion(r.Context(), v)
+// requestVersion returns the API version a request is served in: the one its path names, else (on the
+// unversioned /api path) the one its API-Version header selects, else 1. ok is false when the header
+// asks for a version this server does not serve.
+func requestVersion(r *http.Request) (v int, ok bool) {
+	p := r.URL.Path
+	if v := pathVersion(p); v != 0 {
+		return v, true
 	}
-	return r.Context()
+	if p == "/api" || strings.HasPrefix(p, "/api/") {
+		switch strings.TrimSpace(r.Header.Get(APIVersionHeader)) {
+		case "", "1":
+			return 1, true
+		case "2":
+			return 2, true
+		default:
+			return 1, false
+		}
+	}
+	return 1, true
+}
+
+// withPathVersion returns r's context marked with the version the request is served in, for errors
+// written before routeVersion ran (401, CORS refusals).
+func withPathVersion(r *http.Request) context.Context {
+	v, _ := requestVersion(r)
+	return apierr.WithVersion(r.Context(), v)
+}
+
+// versionHeader sets API-Version on every response, including those written before routing (CORS
+// preflights, 401s, WebSocket handshakes). routeVersion sets the same value again for routed requests.
+func versionHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, _ := requestVersion(r)
+		w.Header().Set(APIVersionHeader, strconv.Itoa(v))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // routeVersion serves the unversioned /api/... as /api/v1/... or, with `API-Version: 2`, as

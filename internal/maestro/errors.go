@@ -27,6 +27,8 @@ const (
 	CodeUnsupportedVer  Code = "UNSUPPORTED_API_VERSION"
 	CodePrecondition    Code = "PRECONDITION_FAILED"
 	CodeDependencyCycle Code = "DEPENDENCY_CYCLE"
+	// CodeIdempotencyReused: an Idempotency-Key was reused on the same route with a different request.
+	CodeIdempotencyReused Code = "IDEMPOTENCY_KEY_REUSED"
 )
 
 // Spawn error codes (SPEC §4.2). They are lower-case on the wire because the CLI and UI match them.

@@ -50,6 +50,11 @@ type TaskCreate struct {
 	ParentID      string
 	InitialPrompt string
 	SkillIDs      []string
+	// Dependencies are ids of tasks of the same project this one depends on (API v2; v1 cannot set them).
+	Dependencies []string
+	// SameProjectParent requires the parent to belong to the task's project (API v2; v1 accepts a parent
+	// in any project, as the predecessor did).
+	SameProjectParent bool
 }
 
 // TaskPatch is a partial task update: nil fields are left alone, non-nil slices replace the stored list.
@@ -62,6 +67,9 @@ type TaskPatch struct {
 	SessionIDs    *[]string
 	SkillIDs      *[]string
 	AgentIDs      *[]string
+	// Dependencies replaces the task's dependencies (API v2): each must be a task of the same project,
+	// and no task may come to depend on itself, directly or through others.
+	Dependencies *[]string
 	// UpdateSource "session" restricts the update to SessionStatus (SPEC §2.5 rule 2).
 	UpdateSource string
 }

@@ -55,7 +55,10 @@ func (s *Projects) Create(ctx context.Context, in maestro.ProjectCreate) (maestr
 		if err := q.InsertProject(ctx, p); err != nil {
 			return err
 		}
-		return q.Emit(ctx, maestro.EventProjectCreated, p.ID, p)
+		if err := q.Emit(ctx, maestro.EventProjectCreated, p.ID, p); err != nil {
+			return err
+		}
+		return q.RememberResponse(ctx, p)
 	})
 	if err != nil {
 		return maestro.Project{}, err
@@ -64,7 +67,8 @@ func (s *Projects) Create(ctx context.Context, in maestro.ProjectCreate) (maestr
 }
 
 // Update applies the present fields of patch (only name, workingDir and description exist: D15),
-// bumps updatedAt and records project:updated. Errors: VALIDATION_ERROR (blank name), NOT_FOUND.
+// bumps updatedAt and records project:updated. Errors: VALIDATION_ERROR (blank name), NOT_FOUND,
+// PRECONDITION_FAILED (If-Match).
 func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectPatch) (maestro.Project, error) {
 	if patch.Name != nil {
 		name := strings.TrimSpace(*patch.Name)
@@ -81,6 +85,9 @@ func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectP
 		var err error
 		if p, err = q.GetProject(ctx, id); err != nil {
 			return notFound(err, "Project", id)
+		}
+		if err := maestro.CheckPrecondition(ctx, p); err != nil {
+			return err
 		}
 		if patch.Name != nil {
 			p.Name = *patch.Name
@@ -101,11 +108,16 @@ func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectP
 }
 
 // Delete removes a project that no task or session references and records project:deleted.
-// Errors: NOT_FOUND, BUSINESS_RULE_ERROR (tasks or sessions still reference it).
+// Errors: NOT_FOUND, PRECONDITION_FAILED (If-Match), BUSINESS_RULE_ERROR (tasks or sessions still
+// reference it).
 func (s *Projects) Delete(ctx context.Context, id string) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
-		if _, err := q.GetProject(ctx, id); err != nil {
+		p, err := q.GetProject(ctx, id)
+		if err != nil {
 			return notFound(err, "Project", id)
+		}
+		if err := maestro.CheckPrecondition(ctx, p); err != nil {
+			return err
 		}
 		hasTasks, hasSessions, err := q.ProjectUsage(ctx, id)
 		if err != nil {
@@ -122,4 +134,9 @@ func (s *Projects) Delete(ctx context.Context, id string) error {
 		}
 		return q.Emit(ctx, maestro.EventProjectDeleted, id, maestro.IDPayload{ID: id})
 	})
+}
+
+// Page returns one page of projects (API v2). Errors: VALIDATION_ERROR (unknown sort, foreign cursor).
+func (s *Projects) Page(ctx context.Context, pq maestro.ProjectQuery) (maestro.Page[maestro.Project], error) {
+	return s.st.Read().ProjectPage(ctx, pq)
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -64,8 +65,10 @@ func validateList(field string, v *[]string) error {
 	return maestro.CheckList(field, *v, maestro.MaxIDChars)
 }
 
-// Create stores a new todo task and records task:created. Checks run in the predecessor's order.
-// Errors: VALIDATION_ERROR (no projectId, blank title, field too long), NOT_FOUND (project, parent task).
+// Create stores a new todo task and records task:created. Checks run in the predecessor's order, then
+// (v2) the parent's project and the dependencies. Errors: VALIDATION_ERROR (no projectId, blank title,
+// field too long, parent of another project when SameProjectParent, unknown or foreign dependencies),
+// NOT_FOUND (project, parent task).
 func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task, error) {
 	if in.ProjectID == "" {
 		return maestro.Task{}, maestro.InvalidField("projectId", "Project ID is required")
@@ -81,15 +84,17 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 		validateTaskText(&title, &in.Description, &in.InitialPrompt),
 		validateEnum("priority", &in.Priority),
 		validateList("skillIds", &in.SkillIDs),
+		validateList("dependencies", &in.Dependencies),
 	); err != nil {
 		return maestro.Task{}, err
 	}
+	deps := dedupe(in.Dependencies)
 	now := s.now()
 	t := maestro.Task{
 		ID: maestro.NewID(maestro.PrefixTask, now), ProjectID: in.ProjectID, Title: title,
 		Description: in.Description, Status: maestro.TaskTodo, Priority: in.Priority,
 		CreatedAt: now.UnixMilli(), UpdatedAt: now.UnixMilli(), InitialPrompt: in.InitialPrompt,
-		SessionIDs: []string{}, SkillIDs: orEmpty(in.SkillIDs), AgentIDs: []string{}, Dependencies: []string{},
+		SessionIDs: []string{}, SkillIDs: orEmpty(in.SkillIDs), AgentIDs: []string{}, Dependencies: deps,
 	}
 	if in.ParentID != "" {
 		parent := in.ParentID
@@ -100,18 +105,28 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 			return notFound(err, "Project", in.ProjectID)
 		}
 		if t.ParentID != nil {
-			ok, err := q.TaskExists(ctx, *t.ParentID)
+			parent, err := q.GetTaskRef(ctx, *t.ParentID)
+			if errors.Is(err, store.ErrNotFound) {
+				return maestro.NotFound("Parent task", *t.ParentID)
+			}
 			if err != nil {
 				return err
 			}
-			if !ok {
-				return maestro.NotFound("Parent task", *t.ParentID)
+			if in.SameProjectParent && parent.ProjectID != t.ProjectID {
+				return maestro.InvalidField("parentId", "Parent task '%s' belongs to another project (%s)",
+					*t.ParentID, parent.ProjectID)
 			}
+		}
+		if err := checkDependencies(ctx, q, "", t.ProjectID, deps); err != nil {
+			return err
 		}
 		if err := q.InsertTask(ctx, t); err != nil {
 			return err
 		}
-		return q.Emit(ctx, maestro.EventTaskCreated, t.ProjectID, t)
+		if err := q.Emit(ctx, maestro.EventTaskCreated, t.ProjectID, t); err != nil {
+			return err
+		}
+		return q.RememberResponse(ctx, t)
 	})
 	if err != nil {
 		return maestro.Task{}, err
@@ -123,8 +138,10 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 // sessionStatus is applied; otherwise every present field is (lists replace). startedAt and completedAt
 // are set the first time the status becomes in_progress or completed. updatedAt always moves and
 // task:updated is always recorded. A new sessionIds list also updates the sessions' side of the links
-// (D5), and each session whose list changed gets session:updated.
-// Errors: VALIDATION_ERROR, NOT_FOUND (task, or a session in sessionIds).
+// (D5), and each session whose list changed gets session:updated. New dependencies (v2) are checked
+// like Create's, and for cycles. A request precondition (If-Match) is checked against the stored task.
+// Errors: VALIDATION_ERROR, NOT_FOUND (task, or a session in sessionIds), DEPENDENCY_CYCLE,
+// PRECONDITION_FAILED.
 func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (maestro.Task, error) {
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
@@ -144,6 +161,7 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 		validateList("sessionIds", p.SessionIDs),
 		validateList("skillIds", p.SkillIDs),
 		validateList("agentIds", p.AgentIDs),
+		validateList("dependencies", p.Dependencies),
 	); err != nil {
 		return maestro.Task{}, err
 	}
@@ -152,6 +170,16 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 		var err error
 		if t, err = q.GetTask(ctx, id); err != nil {
 			return notFound(err, "Task", id)
+		}
+		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+			return err
+		}
+		if p.Dependencies != nil {
+			deps := dedupe(*p.Dependencies)
+			if err := checkDependencies(ctx, q, id, t.ProjectID, deps); err != nil {
+				return err
+			}
+			t.Dependencies = deps
 		}
 		now := s.nowMs()
 		applyTaskPatch(&t, p, now)
@@ -223,15 +251,22 @@ func (s *Tasks) missingSession(ctx context.Context, q *store.Q, ids []string) er
 }
 
 // Delete removes a task (D6): its children become root tasks (task:updated each), its links go (the
-// affected sessions get session:updated), then task:deleted. Queue items keep the id as history.
-// Errors: NOT_FOUND.
+// affected sessions get session:updated), then task:deleted. Queue items keep the id as history. Tasks
+// that depended on it lose that dependency (task:updated each), so no dependency ever dangles.
+// Errors: NOT_FOUND, PRECONDITION_FAILED.
 func (s *Tasks) Delete(ctx context.Context, id string) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTask(ctx, id)
 		if err != nil {
 			return notFound(err, "Task", id)
 		}
+		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+			return err
+		}
 		now := s.nowMs()
+		if err := s.dropDependency(ctx, q, t, now); err != nil {
+			return err
+		}
 		children, err := q.ListChildTaskIDs(ctx, id)
 		if err != nil {
 			return err
@@ -277,4 +312,51 @@ func (b base) sessionsChanged(ctx context.Context, q *store.Q, ids []string, now
 		}
 	}
 	return nil
+}
+
+// dropDependency removes a task that is being deleted from the dependencies of the tasks of its project
+// that list it, bumping their updatedAt and recording task:updated for each.
+func (s *Tasks) dropDependency(ctx context.Context, q *store.Q, deleted maestro.Task, now int64) error {
+	ids, err := q.DependentTaskIDs(ctx, deleted.ProjectID, deleted.ID)
+	if err != nil {
+		return err
+	}
+	for _, did := range ids {
+		dep, err := q.GetTask(ctx, did)
+		if err != nil {
+			return err
+		}
+		dep.Dependencies = slices.DeleteFunc(dep.Dependencies, func(x string) bool { return x == deleted.ID })
+		dep.UpdatedAt = maestro.NextStamp(now, dep.UpdatedAt)
+		if err := q.UpdateTask(ctx, dep); err != nil {
+			return err
+		}
+		if err := q.Emit(ctx, maestro.EventTaskUpdated, dep.ProjectID, dep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Page returns one page of the tasks matching tq (API v2). Errors: VALIDATION_ERROR (parentId with
+// root, a search without words, a sort or cursor that does not fit the query).
+func (s *Tasks) Page(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[maestro.Task], error) {
+	if tq.Root && tq.ParentID != "" {
+		return maestro.Page[maestro.Task]{}, maestro.InvalidField("root", "give parentId or root=true, not both")
+	}
+	return s.st.Read().TaskPage(ctx, tq)
+}
+
+// ChildrenPage returns one page of the direct children of a task (API v2). Errors: NOT_FOUND (no such
+// task), and Page's.
+func (s *Tasks) ChildrenPage(ctx context.Context, id string, tq maestro.TaskQuery) (maestro.Page[maestro.Task], error) {
+	ok, err := s.st.Read().TaskExists(ctx, id)
+	if err != nil {
+		return maestro.Page[maestro.Task]{}, err
+	}
+	if !ok {
+		return maestro.Page[maestro.Task]{}, maestro.NotFound("Task", id)
+	}
+	tq.ParentID, tq.Root = id, false
+	return s.st.Read().TaskPage(ctx, tq)
 }

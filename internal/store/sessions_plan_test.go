@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -13,51 +12,6 @@ import (
 	"github.com/maestro-hq/maestro-server/db"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
-
-// planRecorder is a db.DBTX that records SQLite's query plan of every query before running it, so a
-// test can check the plans of the real generated queries with the real arguments.
-type planRecorder struct {
-	db    *sql.DB
-	plans []string
-}
-
-func (p *planRecorder) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return p.db.ExecContext(ctx, q, args...)
-}
-
-func (p *planRecorder) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
-	return p.db.PrepareContext(ctx, q)
-}
-
-func (p *planRecorder) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	p.record(ctx, q, args)
-	return p.db.QueryContext(ctx, q, args...)
-}
-
-func (p *planRecorder) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	p.record(ctx, q, args)
-	return p.db.QueryRowContext(ctx, q, args...)
-}
-
-func (p *planRecorder) record(ctx context.Context, q string, args []any) {
-	rows, err := p.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		p.plans = append(p.plans, "error: "+err.Error())
-		return
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			p.plans = append(p.plans, "error: "+err.Error())
-			return
-		}
-		lines = append(lines, detail)
-	}
-	p.plans = append(p.plans, strings.Join(lines, "\n"))
-}
 
 // fullScan matches a plan step that reads a whole table (or a subquery's result) without an index;
 // coRoutine names the subquery results, whose scans are fine: they hold one session's rows only.
@@ -120,7 +74,7 @@ func TestListSessions_QueryPlans(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &planRecorder{db: st.r}
-			got, err := (&Q{q: db.New(rec), s: st}).ListSessions(ctx, tc.f)
+			got, err := (&Q{q: db.New(rec), s: st, x: rec}).ListSessions(ctx, tc.f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +84,10 @@ func TestListSessions_QueryPlans(t *testing.T) {
 			if len(rec.plans) != 1 {
 				t.Fatalf("%d queries, want 1", len(rec.plans))
 			}
-			plan := rec.plans[0]
+			if rec.err != nil {
+				t.Fatal(rec.err)
+			}
+			plan := strings.Join(rec.plans[0].lines, "\n")
 			if !strings.Contains(plan, tc.want) {
 				t.Errorf("plan lacks %q:\n%s", tc.want, plan)
 			}

@@ -18,11 +18,17 @@ type Q struct {
 	s      *Store
 	tx     bool
 	events []maestro.Event
+	// x runs the hand-written queries (dynamic list filters, full-text search) that sqlc cannot express,
+	// on the same connection or transaction as q.
+	x db.DBTX
+	// idem is the idempotent create this transaction runs, and remembered whether it recorded its response.
+	idem       *maestro.Idempotency
+	remembered bool
 }
 
 // Read returns a Q on the reader pool, for reads outside any transaction.
 func (s *Store) Read() *Q {
-	return &Q{q: s.rq, s: s}
+	return &Q{q: s.rq, s: s, x: s.r}
 }
 
 // InTx runs fn in one write transaction and commits it when fn returns nil; any error (or panic) rolls
@@ -31,6 +37,11 @@ func (s *Store) Read() *Q {
 //
 // Write transactions run one at a time: the writer pool has one connection, and the semaphore held from
 // BEGIN to publish keeps the publish order equal to the seq order across concurrent requests.
+//
+// When ctx carries an idempotent create (maestro.WithIdempotency), InTx first looks the key up inside the
+// transaction: a key already used returns *maestro.Replay (or IDEMPOTENCY_KEY_REUSED) without running fn,
+// and fn must record its response with Q.RememberResponse. Because write transactions are serialised,
+// two concurrent requests with one key can never both create.
 func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) (err error) {
 	select {
 	case s.writeMu <- struct{}{}:
@@ -43,15 +54,23 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) (err error) {
 	if err != nil {
 		return domainErr(mapErr(err))
 	}
-	q := &Q{q: db.New(tx), s: s, tx: true}
+	q := &Q{q: db.New(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
 	committed := false
 	defer func() {
 		if !committed {
 			_ = tx.Rollback()
 		}
 	}()
+	if err := q.claimIdempotencyKey(ctx); err != nil {
+		return domainErr(err)
+	}
 	if err := fn(q); err != nil {
 		return domainErr(err)
+	}
+	if q.idem != nil && !q.remembered {
+		// A create that took an Idempotency-Key must record its response in its own transaction; one that
+		// does not is a bug, and committing it would make a retry create a duplicate.
+		return maestro.Internal(fmt.Errorf("store: idempotent operation %s did not record its response", q.idem.Route))
 	}
 	if err := tx.Commit(); err != nil {
 		return domainErr(mapErr(err))

@@ -35,6 +35,10 @@ var Logger = slog.Default
 // FromError renders err for the request in ctx: a *maestro.Error keeps its code and message; anything
 // else is logged and becomes a generic INTERNAL_ERROR, so internals never leak to clients.
 func FromError(ctx context.Context, path string, err error) huma.StatusError {
+	var replay *maestro.Replay
+	if errors.As(err, &replay) {
+		return &Replayed{r: replay}
+	}
 	e := maestro.AsError(err)
 	v := VersionFrom(ctx)
 	status := Status(v, e.Code)
@@ -83,11 +87,25 @@ func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.Sta
 		u := hctx.URL()
 		path = u.Path
 	}
-	// A handler returned a domain error (or a plain one): render it by its code.
+	// A handler returned a domain error (or a plain one): render it by its code. huma sends the headers
+	// of the errors handlers return but not of the one made here, so they are set here (Retry-After,
+	// and the stored headers of an idempotent replay).
 	if status == http.StatusInternalServerError && len(errs) == 1 {
 		var se huma.StatusError
 		if !errors.As(errs[0], &se) {
-			return FromError(ctx, path, errs[0])
+			se = FromError(ctx, path, errs[0])
+			if he, ok := se.(huma.HeadersError); ok && hctx != nil {
+				for k, vs := range he.GetHeaders() {
+					for i, v := range vs {
+						if i == 0 {
+							hctx.SetHeader(k, v)
+						} else {
+							hctx.AppendHeader(k, v)
+						}
+					}
+				}
+			}
+			return se
 		}
 	}
 	v := VersionFrom(ctx)

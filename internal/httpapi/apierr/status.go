@@ -26,6 +26,8 @@ var statusOf = map[maestro.Code]int{
 	maestro.CodePrecondition:    http.StatusPreconditionFailed,
 	maestro.CodeDependencyCycle: http.StatusUnprocessableEntity,
 
+	maestro.CodeIdempotencyReused: http.StatusUnprocessableEntity,
+
 	maestro.CodeMissingProjectID:     http.StatusBadRequest,
 	maestro.CodeInvalidTaskIDs:       http.StatusBadRequest,
 	maestro.CodeInvalidSpawnSource:   http.StatusBadRequest,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/service"
 )
 
@@ -17,6 +18,9 @@ type Deps struct {
 	Now      func() time.Time
 	// Skills serves the skills routes; nil means no skills.
 	Skills maestro.SkillCatalog
+	// Flags gate v2 (api-v2, task-search) and are managed through /api/v2/flags; nil means every flag is
+	// at its default and the flags endpoints answer from defaults only.
+	Flags *flags.Flags
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -27,8 +31,7 @@ func Config() huma.Config {
 	cfg.OpenAPIPath = Prefix + "/openapi"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
-	cfg.Info.Description = "API v2: cursor-paginated lists, strict enums, ETags and conditional requests, " +
-		"idempotent creates, and RFC 9457 `application/problem+json` errors with `code` and `requestId`."
+	cfg.Info.Description = apiDescription
 	cfg.Servers = []*huma.Server{{URL: "/", Description: "this server"}}
 	return cfg
 }
@@ -38,5 +41,11 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	// Order matters: the feature gate runs first, so a disabled endpoint never reads the request.
+	api.UseMiddleware(gate(d.Flags), idempotency())
+	registerFlags(api, d)
+	registerProjects(api, d)
+	registerTasks(api, d)
 	registerSkills(api, d)
+	documentErrors(api)
 }

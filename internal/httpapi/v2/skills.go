@@ -46,26 +46,13 @@ type skillOutput struct{ Body maestro.SkillDetail }
 
 type invalidSkillsOutput struct{ Body InvalidSkillList }
 
-// skillOp builds a v2 skills operation.
-func skillOp(id, method, path, summary, description string, errs ...int) huma.Operation {
-	return huma.Operation{
-		OperationID: "v2-" + id,
-		Method:      method,
-		Path:        path,
-		Tags:        []string{"Skills"},
-		Summary:     summary,
-		Description: description,
-		Errors:      errs,
-	}
-}
-
 func registerSkills(api huma.API, d Deps) {
 	cat := d.Skills
 	if cat == nil {
 		cat = maestro.NoSkills{}
 	}
 
-	huma.Register(api, skillOp("list-skills", http.MethodGet, Prefix+"/skills", "List skills",
+	huma.Register(api, op("list-skills", http.MethodGet, Prefix+"/skills", "Skills", "List skills",
 		"Every valid skill under SKILLS_DIR, sorted by id. The set is kept current by watching the "+
 			"directory; each change is broadcast as `skills:changed`."),
 		func(ctx context.Context, _ *struct{}) (*skillPageOutput, error) {
@@ -83,7 +70,7 @@ func registerSkills(api huma.API, d Deps) {
 
 	// The literal segment wins over {id} in the router, so a skill whose directory is named "invalid" is
 	// listed by GET /api/v2/skills but reachable by id only through v1.
-	huma.Register(api, skillOp("list-invalid-skills", http.MethodGet, Prefix+"/skills/invalid", "List invalid skills",
+	huma.Register(api, op("list-invalid-skills", http.MethodGet, Prefix+"/skills/invalid", "Skills", "List invalid skills",
 		"Every skill directory that is not served, sorted by id, with every problem found: manifest.json "+
 			"missing, not JSON or violating the manifest schema; files unreadable or too large; a directory "+
 			"name that is not a valid id; a symlink leaving the skills directory."),
@@ -91,7 +78,7 @@ func registerSkills(api huma.API, d Deps) {
 			return &invalidSkillsOutput{Body: InvalidSkillList{Items: cat.InvalidSkills()}}, nil
 		})
 
-	huma.Register(api, skillOp("get-skill", http.MethodGet, Prefix+"/skills/{id}", "Get a skill",
+	huma.Register(api, op("get-skill", http.MethodGet, Prefix+"/skills/{id}", "Skills", "Get a skill",
 		"One valid skill with its manifest fields and instructions (the text of skill.md, or \"\"). An "+
 			"absent or invalid skill is 404 (for an invalid one, `details.errors` says why); a malformed id is 422.",
 		http.StatusNotFound, http.StatusUnprocessableEntity),

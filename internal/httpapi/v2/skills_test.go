@@ -24,7 +24,7 @@ func writeFile(t testing.TB, path, content string) {
 }
 
 // problem checks a v2 error: problem+json with status, code and requestId.
-func problem(status int, code maestro.Code) func(t *testing.T, r *apitest.Response) {
+func wantProblem(status int, code maestro.Code) func(t *testing.T, r *apitest.Response) {
 	return func(t *testing.T, r *apitest.Response) {
 		t.Helper()
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
@@ -78,14 +78,14 @@ func TestSkillsAPI_V2(t *testing.T) {
 		{Name: "list via API-Version header", Method: "GET", Path: "/api/skills", Header: []string{"API-Version", "2"}, Status: 200,
 			Check: equal(map[string]any{"items": []any{a, b}, "nextCursor": nil})},
 		{Name: "get", Method: "GET", Path: "/api/v2/skills/b-skill", Status: 200, Check: equal(bFull)},
-		{Name: "get absent", Method: "GET", Path: "/api/v2/skills/nope", Status: 404, Check: problem(404, maestro.CodeNotFound)},
+		{Name: "get absent", Method: "GET", Path: "/api/v2/skills/nope", Status: 404, Check: wantProblem(404, maestro.CodeNotFound)},
 		{Name: "get invalid", Method: "GET", Path: "/api/v2/skills/broken", Status: 404, Check: func(t *testing.T, r *apitest.Response) {
-			problem(404, maestro.CodeNotFound)(t, r)
+			wantProblem(404, maestro.CodeNotFound)(t, r)
 			if !strings.Contains(string(r.Body), "/assignTo: got string, want array") {
 				t.Fatalf("reasons missing: %s", r.Body)
 			}
 		}},
-		{Name: "get bad id", Method: "GET", Path: "/api/v2/skills/..%2Fetc", Status: 422, Check: problem(422, maestro.CodeValidation)},
+		{Name: "get bad id", Method: "GET", Path: "/api/v2/skills/..%2Fetc", Status: 422, Check: wantProblem(422, maestro.CodeValidation)},
 		{Name: "invalid", Method: "GET", Path: "/api/v2/skills/invalid", Status: 200, Check: equal(map[string]any{"items": []any{
 			map[string]any{"id": "broken", "path": filepath.Join(root, "broken"),
 				"errors": []any{"manifest.json: /assignTo: got string, want array"}},
@@ -109,7 +109,7 @@ func TestSkillsAPI_V2Empty(t *testing.T) {
 				t.Fatalf("body %s", r.Body)
 			}
 		}},
-		{Name: "get", Method: "GET", Path: "/api/v2/skills/x", Status: 404, Check: problem(404, maestro.CodeNotFound)},
+		{Name: "get", Method: "GET", Path: "/api/v2/skills/x", Status: 404, Check: wantProblem(404, maestro.CodeNotFound)},
 		{Name: "v1 list", Method: "GET", Path: "/api/skills", Status: 200, Check: func(t *testing.T, r *apitest.Response) {
 			if strings.TrimSpace(string(r.Body)) != `[]` {
 				t.Fatalf("body %s", r.Body)

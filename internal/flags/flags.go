@@ -1,0 +1,74 @@
+package flags
+
+import "slices"
+
+// Key names a feature flag. Only the keys declared below exist; the typed accessors take a Key so that a
+// misspelt flag does not compile.
+type Key string
+
+// Type is the value type of a flag. Every flag today is a boolean; OpenFeature evaluations of another
+// type answer TYPE_MISMATCH.
+type Type string
+
+// Boolean is the type of on/off flags.
+const Boolean Type = "boolean"
+
+// The flags. Every key, type, default and description lives in this one file.
+const (
+	// APIV2 gates all of /api/v2 except the flags, admin and health endpoints (and the v2 OpenAPI
+	// document, which describes those too).
+	APIV2 Key = "api-v2"
+	// WSStreaming gates every WebSocket upgrade: off refuses new upgrades with 503 and closes open
+	// sockets with 1013 (try again later).
+	WSStreaming Key = "ws-streaming"
+	// WSReplay gates `?since=` replay on WebSockets: off answers a replay request with one resync
+	// message, then live events.
+	WSReplay Key = "ws-replay"
+	// TaskSearch gates the full-text `q` parameter of the v2 task list: off answers a list with `q`
+	// with 404 FEATURE_DISABLED.
+	TaskSearch Key = "task-search"
+)
+
+// Definition declares one flag.
+type Definition struct {
+	Key         Key
+	Type        Type
+	Default     bool
+	Description string
+}
+
+// definitions is every flag, in the order lists show them.
+var definitions = []Definition{
+	{Key: APIV2, Type: Boolean, Default: true,
+		Description: "API v2 at /api/v2 (all of it but /api/v2/flags, /api/v2/admin and health). Off: 404 FEATURE_DISABLED."},
+	{Key: WSStreaming, Type: Boolean, Default: true,
+		Description: "WebSocket streaming. Off: new upgrades get 503 and open sockets are closed with 1013."},
+	{Key: WSReplay, Type: Boolean, Default: true,
+		Description: "Replay of missed events on WebSocket connect (?since=). Off: one resync message, then live events."},
+	{Key: TaskSearch, Type: Boolean, Default: true,
+		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
+}
+
+// Definitions returns every flag's definition, in display order.
+func Definitions() []Definition {
+	return slices.Clone(definitions)
+}
+
+// Lookup returns the definition of a flag key.
+func Lookup(key string) (Definition, bool) {
+	for _, d := range definitions {
+		if string(d.Key) == key {
+			return d, true
+		}
+	}
+	return Definition{}, false
+}
+
+// Keys returns every flag key, in display order (for messages listing the valid ones).
+func Keys() []string {
+	out := make([]string, len(definitions))
+	for i, d := range definitions {
+		out[i] = string(d.Key)
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package v2
+
+import (
+	"fmt"
+
+	"github.com/maestro-hq/maestro-server/internal/flags"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+// The v2 representations. They carry the same fields as v1 (clients can share models), with two
+// differences: optional values are always present as null rather than omitted (sessionStatus), and
+// the OpenAPI document describes every field.
+
+// Project is a project in v2.
+type Project struct {
+	ID          string `json:"id" doc:"Project id (proj_…)."`
+	Name        string `json:"name" doc:"Name, trimmed, never blank."`
+	WorkingDir  string `json:"workingDir" doc:"Directory spawned agents start in; may be empty."`
+	Description string `json:"description"`
+	CreatedAt   int64  `json:"createdAt" doc:"Creation time, ms since the epoch."`
+	UpdatedAt   int64  `json:"updatedAt" doc:"Last change, ms since the epoch; strictly increases with every change."`
+}
+
+func projectDTO(p maestro.Project) Project {
+	return Project{ID: p.ID, Name: p.Name, WorkingDir: p.WorkingDir, Description: p.Description,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+// Task is a task in v2.
+type Task struct {
+	ID            string   `json:"id" doc:"Task id (task_…)."`
+	ProjectID     string   `json:"projectId" doc:"The project; immutable."`
+	ParentID      *string  `json:"parentId" nullable:"true" doc:"The parent task, null for a root task; immutable."`
+	Title         string   `json:"title"`
+	Description   string   `json:"description"`
+	Status        string   `json:"status" doc:"todo, in_progress, completed, cancelled or blocked (v1 clients may have stored other values)."`
+	SessionStatus *string  `json:"sessionStatus" nullable:"true" doc:"What the working session reports (queued, working, needs_input, blocked, completed, failed, skipped); null until set. v1 omits it instead."`
+	Priority      string   `json:"priority" doc:"low, medium, high or critical (v1 clients may have stored other values)."`
+	CreatedAt     int64    `json:"createdAt" doc:"Creation time, ms since the epoch."`
+	UpdatedAt     int64    `json:"updatedAt" doc:"Last change, ms since the epoch; strictly increases with every change (links and dependency changes included)."`
+	StartedAt     *int64   `json:"startedAt" nullable:"true" doc:"When the status first became in_progress; never cleared."`
+	CompletedAt   *int64   `json:"completedAt" nullable:"true" doc:"When the status first became completed; never cleared."`
+	InitialPrompt string   `json:"initialPrompt" doc:"Set at create only."`
+	SessionIDs    []string `json:"sessionIds" doc:"Linked sessions, in link order."`
+	SkillIDs      []string `json:"skillIds"`
+	AgentIDs      []string `json:"agentIds"`
+	Dependencies  []string `json:"dependencies" doc:"Tasks of the same project this one depends on."`
+}
+
+func taskDTO(t maestro.Task) Task {
+	return Task{ID: t.ID, ProjectID: t.ProjectID, ParentID: t.ParentID, Title: t.Title, Description: t.Description,
+		Status: t.Status, SessionStatus: t.SessionStatus, Priority: t.Priority, CreatedAt: t.CreatedAt,
+		UpdatedAt: t.UpdatedAt, StartedAt: t.StartedAt, CompletedAt: t.CompletedAt, InitialPrompt: t.InitialPrompt,
+		SessionIDs: nonNil(t.SessionIDs), SkillIDs: nonNil(t.SkillIDs), AgentIDs: nonNil(t.AgentIDs),
+		Dependencies: nonNil(t.Dependencies)}
+}
+
+// Flag is a feature flag in v2.
+type Flag struct {
+	Key         string  `json:"key" doc:"The flag key."`
+	Type        string  `json:"type" enum:"boolean" doc:"Value type; every flag is a boolean."`
+	Description string  `json:"description" doc:"What the flag gates."`
+	Enabled     bool    `json:"enabled" doc:"The value in effect."`
+	Default     bool    `json:"default" doc:"The coded default, in effect while the flag is not set."`
+	Source      string  `json:"source" enum:"db,default" doc:"db when the flag is set, default when it is not."`
+	UpdatedAt   *int64  `json:"updatedAt" nullable:"true" doc:"When it was set (ms); null at the default."`
+	UpdatedBy   *string `json:"updatedBy" nullable:"true" doc:"Who set it, e.g. cli:alice or api:anonymous; null at the default."`
+}
+
+func flagDTO(s flags.State) Flag {
+	f := Flag{Key: string(s.Key), Type: string(s.Type), Description: s.Description, Enabled: s.Enabled,
+		Default: s.Default, Source: s.Source}
+	if s.Source == flags.SourceDB {
+		at, by := s.UpdatedAt, s.UpdatedBy
+		f.UpdatedAt, f.UpdatedBy = &at, &by
+	}
+	return f
+}
+
+// representation returns the v2 body and the headers (ETag, Location) of a created resource, for the
+// response an Idempotency-Key remembers.
+func representation(created any) (any, map[string]string, error) {
+	switch x := created.(type) {
+	case maestro.Task:
+		return taskDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/tasks/" + x.ID}, nil
+	case maestro.Project:
+		return projectDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/projects/" + x.ID}, nil
+	}
+	return nil, nil, fmt.Errorf("v2: no representation for %T", created)
+}
+
+func nonNil(items []string) []string {
+	if items == nil {
+		return []string{}
+	}
+	return items
+}

@@ -1,0 +1,98 @@
+package v2
+
+import (
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+// Strict enums of v2 (DESIGN §4): the values v1 declares, plus the ones the CLI really sends (session
+// status "running"). Each is a string type that provides its own schema, so the values are listed once,
+// here: the OpenAPI document shows them, and huma answers a wrong value with 422 before any handler runs.
+
+var (
+	taskStatuses = []string{maestro.TaskTodo, maestro.TaskInProgress, maestro.TaskCompleted,
+		maestro.TaskCancelled, maestro.TaskBlocked}
+	taskPriorities = []string{maestro.PriorityLow, maestro.PriorityMedium, maestro.PriorityHigh,
+		maestro.PriorityCritical}
+	taskSessionStatuses = []string{"queued", "working", "needs_input", "blocked", "completed", "failed", "skipped"}
+	taskSorts           = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc, maestro.SortUpdatedAt,
+		maestro.SortUpdatedAtDesc, maestro.SortPriority, maestro.SortPriorityDesc, maestro.SortRelevance}
+	projectSorts = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc}
+
+	// SessionStatuses and SessionStrategies are the strict enums of the sessions endpoints.
+	SessionStatuses = []string{maestro.SessionSpawning, maestro.SessionIdle, maestro.SessionWorking,
+		maestro.SessionRunning, maestro.SessionCompleted, maestro.SessionFailed, maestro.SessionStopped}
+	SessionStrategies = []string{maestro.StrategySimple, maestro.StrategyQueue}
+)
+
+// PatternTimelineType is what a v2 session timeline entry type must match.
+const PatternTimelineType = "^[a-z][a-z0-9_]{0,63}$"
+
+func enumSchema(doc string, values []string) *huma.Schema {
+	enum := make([]any, len(values))
+	for i, v := range values {
+		enum[i] = v
+	}
+	return &huma.Schema{Type: huma.TypeString, Enum: enum,
+		Description: doc + " One of: " + strings.Join(values, ", ") + "."}
+}
+
+// TaskStatus is a task status.
+type TaskStatus string
+
+// Schema implements huma.SchemaProvider.
+func (TaskStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Task status.", taskStatuses)
+}
+
+// TaskPriority is a task priority.
+type TaskPriority string
+
+// Schema implements huma.SchemaProvider.
+func (TaskPriority) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Task priority.", taskPriorities)
+}
+
+// TaskSessionStatus is the status an agent session reports on a task.
+type TaskSessionStatus string
+
+// Schema implements huma.SchemaProvider.
+func (TaskSessionStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("The working session's status on the task.", taskSessionStatuses)
+}
+
+// TaskSort is a sort order of the task list.
+type TaskSort string
+
+// Schema implements huma.SchemaProvider.
+func (TaskSort) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Sort order; a leading - reverses it. priority is most urgent first (critical, high, "+
+		"medium, low), oldest first within a priority. relevance (the default with q) is best match first. "+
+		"Default createdAt (oldest first).", taskSorts)
+}
+
+// ProjectSort is a sort order of the project list.
+type ProjectSort string
+
+// Schema implements huma.SchemaProvider.
+func (ProjectSort) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Sort order; a leading - reverses it. Default createdAt (oldest first).", projectSorts)
+}
+
+func strs[T ~string](in []T) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func strPtr[T ~string](p *T) *string {
+	if p == nil {
+		return nil
+	}
+	s := string(*p)
+	return &s
+}
