@@ -242,7 +242,7 @@ func TestTaskList_PaginationUnderConcurrentInserts(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer once.Do(func() { close(running) }) // never leave the pager waiting if a writer fails
-				for i := 0; i < 25; i++ { // bounded, so paging ascending orders cannot chase the inserts forever
+				for i := 0; i < 25; i++ {                // bounded, so paging ascending orders cannot chase the inserts forever
 					select {
 					case <-stop:
 						return
