@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+
 	"github.com/maestro-hq/maestro-server/internal/config"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
@@ -32,12 +34,27 @@ func Serve(cfg *config.Config, stderr io.Writer) error {
 // Run runs the server until ctx is cancelled.
 func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	started := time.Now()
-	logger, err := obs.NewLogger(obs.LogOptions{Level: cfg.LogLevel, Format: cfg.LogFormat, Out: stderr})
+	// The redactor knows the configured secrets, so they never reach a log line or an error report.
+	redactor := obs.NewRedactor(cfg.APIToken, cfg.SentryDSN)
+	logger, err := obs.NewLogger(obs.LogOptions{
+		Level: cfg.LogLevel, Format: cfg.LogFormat, Out: stderr, Redactor: redactor,
+		File: cfg.LogFile, MaxSizeMB: cfg.LogMaxSizeMB, MaxAgeDays: cfg.LogMaxAgeDays, MaxBackups: cfg.LogMaxBackups,
+	})
 	if err != nil {
 		return err
 	}
+	defer func() { _ = logger.Close() }()
 	log := logger.Logger
 	apierr.Logger = func() *slog.Logger { return log }
+	metrics := obs.NewRegistry(Version)
+	tracker, err := obs.NewTracker(obs.TrackerOptions{
+		DSN: cfg.SentryDSN, Release: Version, Environment: cfg.Environment, Logger: log,
+		Registerer: metrics, Redactor: redactor,
+	})
+	if err != nil {
+		return err
+	}
+	defer tracker.Close(2 * time.Second)
 	for _, name := range cfg.Ignored {
 		log.Warn("ignoring predecessor setting that has no effect here", "setting", name)
 	}
@@ -61,11 +78,40 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		cfg.ServerURL = fmt.Sprintf("http://localhost:%d", addr.Port)
 	}
 
-	svcs := service.New(st, service.Options{Logger: log})
+	svcs := service.New(st, service.Options{Logger: log, AuditRetention: cfg.AuditRetention})
+	registerStoreMetrics(metrics, st, cfg, svcs)
+	components := map[string]maestro.HealthReporter{}
+	if tracker != nil {
+		components["sentry"] = tracker
+	}
 	srv := httpapi.New(httpapi.Options{
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
 		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
+		Components: components, Metrics: metrics, Tracker: tracker, LogLevel: logger.Level,
+		Ready: readyChecks(st, cfg),
 	})
+
+	// The audit writer outlives the HTTP server by its final flush: it stops only after Serve drained
+	// the in-flight requests, so their entries are written before the database closes.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() { defer close(auditDone); svcs.Audit.Run(auditCtx) }()
+	defer func() { stopAudit(); <-auditDone }()
+
+	if cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("listen on DEBUG_ADDR %s: %w", cfg.DebugAddr, err)
+		}
+		log.Info("debug listener (pprof) on", "addr", dln.Addr().String(), "url", "http://"+dln.Addr().String()+"/debug/pprof/")
+		go func() {
+			if err := obs.ServeDebug(ctx, dln, log); err != nil {
+				log.Error("debug listener stopped", "error", err)
+			}
+		}()
+	}
+	stopHUP := watchSIGHUP(ctx, cfg, logger)
+	defer stopHUP()
 	log.Info("maestro-server listening", "addr", addr.String(), "url", fmt.Sprintf("http://%s", addr.String()),
 		"db", cfg.DBPath, "version", Version, "startup_ms", time.Since(started).Milliseconds())
 	err = srv.Serve(ctx, ln)

@@ -14,12 +14,16 @@ type Options struct {
 	// Now is the clock; time.Now when nil. Tests inject a fixed or stepping clock.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AuditRetention is how long audit entries are kept (90 days when zero).
+	AuditRetention time.Duration
 }
 
 // Services bundles every use case over one store.
 type Services struct {
 	Projects *Projects
 	Tasks    *Tasks
+	// Audit is the audit log of mutating requests; its writer runs with Audit.Run.
+	Audit *Audit
 }
 
 // New wires the services over st.
@@ -34,6 +38,7 @@ func New(st *store.Store, opts Options) *Services {
 	return &Services{
 		Projects: &Projects{base: b},
 		Tasks:    &Tasks{base: b},
+		Audit:    newAudit(b, opts.AuditRetention),
 	}
 }
 

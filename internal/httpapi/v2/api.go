@@ -1,6 +1,7 @@
 package v2
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,6 +15,8 @@ const Prefix = "/api/v2"
 type Deps struct {
 	Services *service.Services
 	Now      func() time.Time
+	// LogLevel is the process log level the admin operations read and change.
+	LogLevel *slog.LevelVar
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -35,4 +38,5 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	registerAdmin(api, d)
 }
