@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -39,9 +40,15 @@ func stateFrom(ctx context.Context) *reqState {
 	return st
 }
 
-// routeLabel is the route template of the request, or a fixed placeholder when none matched.
-func routeLabel(info *obs.RequestInfo, r *http.Request) string {
+// routeLabel is the route template of the request, or a fixed placeholder when none matched. A
+// request refused before it reached the router (401, a CORS preflight, an unsupported API-Version, a
+// body too large) is labelled with the template the router would have chosen, so that metrics and the
+// audit log still say which operation was attempted.
+func (s *Server) routeLabel(info *obs.RequestInfo, r *http.Request) string {
 	route := info.Route()
+	if route == "" && s.mux != nil && !isUpgrade(r) {
+		route = s.resolveRoute(r)
+	}
 	if route == "" || route == "/" {
 		if isUpgrade(r) {
 			return routeWebSocket
@@ -49,6 +56,27 @@ func routeLabel(info *obs.RequestInfo, r *http.Request) string {
 		return routeUnmatched
 	}
 	return route
+}
+
+// resolveRoute asks the router which template r would match, applying the same path rewriting as the
+// middleware (trailing slash, unversioned /api → /api/v1 or /api/v2).
+func (s *Server) resolveRoute(r *http.Request) string {
+	p := strings.TrimRight(r.URL.Path, "/")
+	if p == "" {
+		p = "/"
+	}
+	if pathVersion(p) == 0 && (p == "/api" || strings.HasPrefix(p, "/api/")) {
+		v := "1"
+		if strings.TrimSpace(r.Header.Get(APIVersionHeader)) == "2" {
+			v = "2"
+		}
+		p = "/api/v" + v + strings.TrimPrefix(p, "/api")
+	}
+	_, pattern := s.mux.Handler(&http.Request{Method: r.Method, URL: &url.URL{Path: p}, Host: r.Host, Header: http.Header{}})
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:]
+	}
+	return pattern
 }
 
 // accessLog writes exactly one line per request when it finishes: method, route template, status,
@@ -70,7 +98,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		defer func() {
 			rlog.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("route", routeLabel(info, r)),
+				slog.String("route", s.routeLabel(info, r)),
 				slog.Int("status", sw.statusOrDefault()),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.Int64("bytes", sw.bytes),
@@ -93,7 +121,7 @@ func (s *Server) observeMetrics(next http.Handler) http.Handler {
 		done := m.Start()
 		defer func() {
 			done()
-			m.Observe(r.Method, routeLabel(st.info, r), st.sw.statusOrDefault(), time.Since(st.start), st.sw.hijacked)
+			m.Observe(r.Method, s.routeLabel(st.info, r), st.sw.statusOrDefault(), time.Since(st.start), st.sw.hijacked)
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -125,7 +153,7 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 		defer func() {
 			e := maestro.AuditEntry{
 				At: s.opts.Now().UnixMilli(), Actor: st.info.Actor(), Method: r.Method,
-				Route: routeLabel(st.info, r), Status: st.sw.statusOrDefault(),
+				Route: s.routeLabel(st.info, r), Status: st.sw.statusOrDefault(),
 				RequestID: maestro.RequestIDFrom(r.Context()),
 			}
 			if e.Actor == "" {
@@ -202,7 +230,7 @@ func reportable(status int) bool {
 // recoverPanics turns a panicking handler into a 500 in the version's error shape, logs the stack with
 // the request id, and reports the panic to error tracking; it also reports every other server error
 // (5xx) the inner layers answered. One bad request never takes the server down.
-func recoverPanics(log *slog.Logger, tracker *obs.Tracker, next http.Handler) http.Handler {
+func (s *Server) recoverPanics(log *slog.Logger, tracker *obs.Tracker, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			v := recover()
@@ -211,7 +239,7 @@ func recoverPanics(log *slog.Logger, tracker *obs.Tracker, next http.Handler) ht
 			st := stateFrom(ctx)
 			report := func(status int) obs.Report {
 				return obs.Report{
-					Method: r.Method, Route: routeLabel(info, r), RequestID: maestro.RequestIDFrom(ctx),
+					Method: r.Method, Route: s.routeLabel(info, r), RequestID: maestro.RequestIDFrom(ctx),
 					Status: status, Err: info.Err(), UserAgent: r.UserAgent(),
 					APIVersion: w.Header().Get(APIVersionHeader),
 				}
@@ -229,7 +257,7 @@ func recoverPanics(log *slog.Logger, tracker *obs.Tracker, next http.Handler) ht
 			if obs.HasLogger(ctx) {
 				l = obs.Log(ctx)
 			}
-			l.ErrorContext(ctx, "panic serving request", "method", r.Method, "route", routeLabel(info, r),
+			l.ErrorContext(ctx, "panic serving request", "method", r.Method, "route", s.routeLabel(info, r),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if info.MarkReported() {
 				tracker.CapturePanic(report(http.StatusInternalServerError), v)

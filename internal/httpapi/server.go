@@ -62,6 +62,7 @@ type Server struct {
 	v2      huma.API
 
 	httpMetrics *obs.HTTPMetrics
+	mux         *http.ServeMux
 }
 
 var setHumaHook sync.Once
@@ -102,7 +103,7 @@ func New(opts Options) *Server {
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
 
-	s := &Server{opts: opts, v1: api1, v2: api2}
+	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
 	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
 	s.registerProbes(mux)
@@ -133,7 +134,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
 	h = upgrades(s.opts.WebSocket, h)
-	h = recoverPanics(s.opts.Logger, s.opts.Tracker, h)
+	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)
 	h = s.observeMetrics(h)
 	h = s.accessLog(h)

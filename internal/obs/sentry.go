@@ -112,8 +112,19 @@ func NewTracker(o TrackerOptions) (*Tracker, error) {
 		DisableMetrics:       true,
 		DisableClientReports: true,
 		BeforeSend:           t.scrub,
-		HTTPClient:           &http.Client{Transport: t.rt, Timeout: o.SendTimeout},
-		Transport:            sentry.NewHTTPSyncTransport(),
+		// Source lines around each frame would be read from disk on the sending goroutine and would
+		// copy source text (string literals included) into reports: frames carry file and line only.
+		Integrations: func(in []sentry.Integration) []sentry.Integration {
+			out := in[:0]
+			for _, i := range in {
+				if i.Name() != "ContextifyFrames" {
+					out = append(out, i)
+				}
+			}
+			return out
+		},
+		HTTPClient: &http.Client{Transport: t.rt, Timeout: o.SendTimeout},
+		Transport:  sentry.NewHTTPSyncTransport(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("SENTRY_DSN: %s", o.Redactor.String(err.Error()))

@@ -110,4 +110,3 @@ func registerAdmin(api huma.API, d Deps) {
 		return &auditOutput{Body: out}, nil
 	})
 }
-
