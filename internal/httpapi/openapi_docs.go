@@ -71,9 +71,9 @@ func documentAPI(oapi *huma.OpenAPI, v int) {
 					op.Responses[key] = &huma.Response{}
 				}
 			}
-			if v < 2 && (op == item.Get || op == item.Head) {
-				// huma adds 422 to every operation with parameters; v1 answers validation failures with
-				// 400 and reads never break a business rule, so a v1 read never answers 422.
+			if v < 2 && !declares(op, http.StatusUnprocessableEntity) {
+				// huma documents 422 for every operation with parameters or a body; v1 answers validation
+				// failures with 400 and 422 only where an operation declares a business rule.
 				delete(op.Responses, strconv.Itoa(http.StatusUnprocessableEntity))
 			}
 			for key, resp := range op.Responses {
@@ -109,6 +109,21 @@ func documentAPI(oapi *huma.OpenAPI, v int) {
 	}
 	// Either the token or nothing: the token is optional because servers on loopback may run without.
 	oapi.Security = []map[string][]string{{"bearerAuth": {}}, {}}
+}
+
+// declares reports whether op itself listed status among its errors. huma appends 422 and 500 to the
+// declared list of operations with input, so those two trailing entries do not count.
+func declares(op *huma.Operation, status int) bool {
+	errs := op.Errors
+	if n := len(errs); n >= 2 && errs[n-2] == http.StatusUnprocessableEntity && errs[n-1] == http.StatusInternalServerError {
+		errs = errs[:n-2]
+	}
+	for _, e := range errs {
+		if e == status {
+			return true
+		}
+	}
+	return false
 }
 
 // operations lists every operation of oapi as "METHOD path", sorted (tests and the docs index).
