@@ -55,6 +55,13 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		return err
 	}
 	defer tracker.Close(2 * time.Second)
+	if tracker != nil {
+		log.Info("error tracking enabled (Sentry)", "environment", cfg.Environment, "release", Version)
+	}
+	if cfg.LogFile != "" {
+		log.Info("logging to file as well", "file", cfg.LogFile, "max_size_mb", cfg.LogMaxSizeMB,
+			"max_backups", cfg.LogMaxBackups, "max_age_days", cfg.LogMaxAgeDays)
+	}
 	for _, name := range cfg.Ignored {
 		log.Warn("ignoring predecessor setting that has no effect here", "setting", name)
 	}
@@ -101,6 +108,7 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	if cfg.DebugAddr != "" {
 		dln, err := net.Listen("tcp", cfg.DebugAddr)
 		if err != nil {
+			_ = ln.Close()
 			return fmt.Errorf("listen on DEBUG_ADDR %s: %w", cfg.DebugAddr, err)
 		}
 		log.Info("debug listener (pprof) on", "addr", dln.Addr().String(), "url", "http://"+dln.Addr().String()+"/debug/pprof/")

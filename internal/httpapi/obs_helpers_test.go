@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,7 +145,7 @@ func (f *fakeSentry) tracker(t *testing.T, key string, secrets ...string) *obs.T
 	t.Helper()
 	tr, err := obs.NewTracker(obs.TrackerOptions{
 		DSN: f.DSN(key), Release: "test-release", Environment: "test", Redactor: obs.NewRedactor(secrets...),
-		Logger: nil,
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

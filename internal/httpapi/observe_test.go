@@ -2,12 +2,16 @@ package httpapi_test
 
 import (
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -261,5 +265,61 @@ func TestLogLevel_API(t *testing.T) {
 	changes := env.Logs.Lines(t, "log level changed")
 	if len(changes) != 2 || changes[0]["from"] != "info" || changes[0]["to"] != "debug" {
 		t.Fatalf("level changes not logged: %v", changes)
+	}
+}
+
+// TestRecover_hungSentryNeverSlowsRequests sends failing requests while the Sentry endpoint accepts
+// connections and never answers. Every request must still be answered at once (the bound only detects
+// a hang; it is not a performance target), the overflow is counted, and /health says degraded.
+func TestRecover_hungSentryNeverSlowsRequests(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan net.Conn, 100)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held <- c // never answered
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		close(held)
+		for c := range held {
+			_ = c.Close()
+		}
+	})
+	tr, err := obs.NewTracker(obs.TrackerOptions{DSN: "http://key0123@" + ln.Addr().String() + "/1", QueueSize: 2,
+		SendTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close(10 * time.Millisecond) })
+	env := newObsEnv(t, nil, func(o *httpapi.Options) {
+		o.WebSocket = testUpgradeHandler("x")
+		o.Tracker = tr
+		o.Components = map[string]maestro.HealthReporter{"sentry": tr}
+	})
+	for i := 0; i < 20; i++ {
+		start := time.Now()
+		if r := env.Do("GET", "/", nil, upgradeHeaders("X-Test", "fail")...); r.Status != http.StatusInternalServerError {
+			t.Fatalf("status %d", r.Status)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("request %d took %v with Sentry hung", i, d)
+		}
+	}
+	var health struct {
+		Status     string
+		Components map[string]maestro.ComponentHealth
+	}
+	env.Do("GET", "/health", nil).Decode(t, &health)
+	if health.Status != maestro.HealthDegraded || health.Components["sentry"].Status != maestro.HealthDegraded {
+		t.Fatalf("/health with Sentry hung: %+v", health)
 	}
 }

@@ -260,13 +260,19 @@ func (t *Tracker) deliver(ev *sentry.Event) {
 		t.dropped.WithLabelValues(DropNotSent).Inc()
 		return
 	}
+	wasOK := t.health.Load().Status == maestro.HealthOK
 	if reason := t.rt.lastFailure(); reason != "" {
 		t.dropped.WithLabelValues(DropSendFailed).Inc()
 		t.setHealth(maestro.HealthDegraded, "sending error reports to Sentry fails: "+t.redactor.String(reason))
-		t.log.Warn("error report not delivered to Sentry", "reason", reason)
+		if wasOK { // once per outage, not once per event: the dropped counter has the rest
+			t.log.Warn("error reports are not reaching Sentry; dropping them until it answers", "reason", reason)
+		}
 		return
 	}
 	t.sent.Inc()
+	if !wasOK {
+		t.log.Info("error reports reach Sentry again")
+	}
 	t.setHealth(maestro.HealthOK, "")
 }
 
