@@ -31,10 +31,18 @@ func (s *Server) registerDocs(mux *http.ServeMux) {
 	}
 	files := http.StripPrefix("/docs/assets/", http.FileServerFS(assets))
 	mux.Handle("GET /docs/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: no directory listings, and no redirects (trailing slashes are stripped upstream,
+		// so the file server's "add a slash" redirect for a directory would loop).
+		name := strings.TrimPrefix(r.URL.Path, "/docs/assets/")
+		if fi, err := fs.Stat(assets, name); err != nil || fi.IsDir() {
+			notFound(w, r)
+			return
+		}
 		// The assets change only with the binary: a day of caching spares reloading 1.7 MB of script.
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		files.ServeHTTP(w, r)
 	}))
+	mux.HandleFunc("GET /docs/assets", notFound)
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
 		renderPage(w, r, indexPage, map[string]any{
 			"V1Ops": len(operations(s.v1.OpenAPI())), "V2Ops": len(operations(s.v2.OpenAPI())),

@@ -209,3 +209,13 @@ func TestEventsSchema_validatesRealEvents(t *testing.T) {
 		t.Fatal("a task:deleted without id validated")
 	}
 }
+
+func TestDocs_noDirectoryListing(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	for _, p := range []string{"/docs/assets/", "/docs/assets/swagger-ui/"} {
+		if r := env.Do("GET", p, nil); r.Status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, r.Status)
+		}
+	}
+}

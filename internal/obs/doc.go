@@ -4,6 +4,9 @@
 // disk at scrape time, the pprof debug listener, and error tracking with Sentry.
 //
 // It knows nothing of the domain beyond the request ID carried in a context: callers hand it plain
-// functions (pool stats, entity counts) to read. It must never register on a global: not the default
-// Prometheus registry, not http.DefaultServeMux, not Sentry's global hub.
+// functions (pool stats, entity counts) to read. It must never depend on a process global: metrics go
+// to a private registry (never prometheus.DefaultRegisterer), pprof is served from its own mux (the
+// pprof package's registration on http.DefaultServeMux is never served), and Sentry reports go through
+// a Client this package owns (never Sentry's global hub), so parallel tests and embedding programs
+// do not interfere.
 package obs
