@@ -51,7 +51,7 @@ print(sum(1 for item in doc["paths"].values() for m in ("get", "put", "post", "d
     --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
     --proxy-server="http://127.0.0.1:9" \
     --virtual-time-budget=20000 --dump-dom "$base/api/v$v/docs" >"$tmp/dom-v$v.html" 2>"$tmp/chromium-v$v.log" || true
-  got=$(grep -o 'class="opblock opblock-' "$tmp/dom-v$v.html" | wc -l)
+  got=$( (grep -o 'class="opblock opblock-' "$tmp/dom-v$v.html" || true) | wc -l)
   if [ "$got" -ge "$want" ] && [ "$want" -gt 0 ]; then
     echo "docs-check: /api/v$v/docs rendered $got of $want operations offline: ok"
   else
