@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -110,26 +111,45 @@ func (r *Redactor) String(s string) string {
 	return s
 }
 
-// IsSecretKey reports whether an attribute or header named key holds a secret by its name alone.
-func IsSecretKey(key string) bool {
-	k := strings.ToLower(key)
-	k = strings.NewReplacer("-", "", "_", "", ".", "").Replace(k)
-	for _, frag := range []string{"authorization", "token", "password", "passwd", "secret", "cookie", "dsn", "apikey", "credential", "privatekey"} {
-		if strings.Contains(k, frag) {
-			return true
+// keyNorm folds an attribute or header name for matching: lower case, without - _ and . separators.
+var keyNorm = strings.NewReplacer("-", "", "_", "", ".", "")
+
+// keyClass caches the class of every key seen (keys come from code, so the set stays small): the
+// redaction runs on every log line and must not allocate for the common, harmless keys.
+var keyClass sync.Map // string → uint8
+
+const (
+	keyPlain uint8 = iota
+	keySecret
+	keyEnv
+)
+
+func classify(key string) uint8 {
+	if c, ok := keyClass.Load(key); ok {
+		return c.(uint8)
+	}
+	k := keyNorm.Replace(strings.ToLower(key))
+	c := keyPlain
+	switch k {
+	case "env", "envvars", "environmentvariables", "environ":
+		c = keyEnv
+	default:
+		for _, frag := range []string{"authorization", "token", "password", "passwd", "secret", "cookie", "dsn", "apikey", "credential", "privatekey"} {
+			if strings.Contains(k, frag) {
+				c = keySecret
+				break
+			}
 		}
 	}
-	return false
+	keyClass.Store(key, c)
+	return c
 }
 
+// IsSecretKey reports whether an attribute or header named key holds a secret by its name alone.
+func IsSecretKey(key string) bool { return classify(key) == keySecret }
+
 // isEnvKey reports whether key names an environment map, whose values are redacted but keys kept.
-func isEnvKey(key string) bool {
-	switch strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(key)) {
-	case "env", "envvars", "environmentvariables", "environ":
-		return true
-	}
-	return false
-}
+func isEnvKey(key string) bool { return classify(key) == keyEnv }
 
 // ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that redacts a (see Redactor).
 func (r *Redactor) ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
