@@ -9,7 +9,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/maestro-hq/maestro-server/internal/app.Version=$(VERSION)
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean
+.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean docs-check vendor-docs
 
 ## run: start the server on 127.0.0.1:3000 with its SQLite file under DATA_DIR (default ~/.maestro/data)
 run:
@@ -23,7 +23,7 @@ build:
 test: check
 	$(GO) test $(TEST_FLAGS) ./...
 
-## gen: regenerate committed code (sqlc queries in db/, OpenAPI documents in api/)
+## gen: regenerate committed code (sqlc queries in db/, OpenAPI documents and the events schema in api/)
 gen: sqlc openapi
 
 sqlc:
@@ -32,6 +32,7 @@ sqlc:
 openapi:
 	$(GO) run ./cmd/maestro-server openapi --version 1 > api/openapi-v1.yaml
 	$(GO) run ./cmd/maestro-server openapi --version 2 > api/openapi-v2.yaml
+	$(GO) run ./cmd/maestro-server events-schema > api/events.schema.json
 
 ## check: fail when generated code is stale or gofmt/vet/staticcheck complain
 check:
@@ -44,6 +45,11 @@ check:
 	  diff -u api/openapi-v1.yaml $$tmp/openapi-v1.yaml > /dev/null && \
 	  diff -u api/openapi-v2.yaml $$tmp/openapi-v2.yaml > /dev/null || \
 	  { echo "api/ differs from what the code generates: run 'make gen' and commit"; exit 1; }
+	@echo "check: api/events.schema.json is current"
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	  $(GO) run ./cmd/maestro-server events-schema > $$tmp/events.schema.json && \
+	  diff -u api/events.schema.json $$tmp/events.schema.json > /dev/null || \
+	  { echo "api/events.schema.json differs from maestro.EventCatalog: run 'make gen' and commit"; exit 1; }
 	@echo "check: gofmt"
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') 2>/dev/null); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -58,6 +64,15 @@ lint:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+## docs-check: load /api/v2/docs in headless Chromium with the network cut off and check that the
+## operations render (installs Debian's chromium when missing; not part of `make test`)
+docs-check: build
+	scripts/docs-check.sh $(BIN)
+
+## vendor-docs: re-vendor the Swagger UI assets of the docs pages from npm (DOCS_UI_VERSION=x.y.z)
+vendor-docs:
+	scripts/vendor-docs.sh $(DOCS_UI_VERSION)
 
 clean:
 	rm -rf bin

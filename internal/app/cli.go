@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/config"
+	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/store"
 )
 
@@ -28,6 +29,7 @@ Commands:
   flags list|set KEY on|off|unset KEY|import FILE
                         show or change feature flags (also while the server runs)
   openapi --version 1|2 print the OpenAPI document of an API version (YAML; --json for JSON)
+  events-schema         print the JSON Schema of every WebSocket event (api/events.schema.json)
   version               print the version
 
 Run 'maestro-server serve --help' for every setting (flags, environment, .env).
@@ -56,6 +58,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return flagsCmd(args, stdout, stderr)
 	case "openapi":
 		return openapiCmd(args, stdout, stderr)
+	case "events-schema":
+		return eventsSchemaCmd(stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "maestro-server %s\n", Version)
 		return exitOK
@@ -159,6 +163,16 @@ func openapiCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "maestro-server: %v\n", err)
 		return exitConfig
+	}
+	_, _ = stdout.Write(doc)
+	return exitOK
+}
+
+func eventsSchemaCmd(stdout, stderr io.Writer) int {
+	doc, err := httpapi.EventsSchema()
+	if err != nil {
+		fmt.Fprintf(stderr, "maestro-server: %v\n", err)
+		return exitFail
 	}
 	_, _ = stdout.Write(doc)
 	return exitOK

@@ -35,12 +35,34 @@ func Serve(cfg *config.Config, stderr io.Writer) error {
 // Run runs the server until ctx is cancelled.
 func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	started := time.Now()
-	logger, err := obs.NewLogger(obs.LogOptions{Level: cfg.LogLevel, Format: cfg.LogFormat, Out: stderr})
+	// The redactor knows the configured secrets, so they never reach a log line or an error report.
+	redactor := obs.NewRedactor(cfg.APIToken, cfg.SentryDSN)
+	logger, err := obs.NewLogger(obs.LogOptions{
+		Level: cfg.LogLevel, Format: cfg.LogFormat, Out: stderr, Redactor: redactor,
+		File: cfg.LogFile, MaxSizeMB: cfg.LogMaxSizeMB, MaxAgeDays: cfg.LogMaxAgeDays, MaxBackups: cfg.LogMaxBackups,
+	})
 	if err != nil {
 		return err
 	}
+	defer func() { _ = logger.Close() }()
 	log := logger.Logger
 	apierr.Logger = func() *slog.Logger { return log }
+	metrics := obs.NewRegistry(Version)
+	tracker, err := obs.NewTracker(obs.TrackerOptions{
+		DSN: cfg.SentryDSN, Release: Version, Environment: cfg.Environment, Logger: log,
+		Registerer: metrics, Redactor: redactor,
+	})
+	if err != nil {
+		return err
+	}
+	defer tracker.Close(2 * time.Second)
+	if tracker != nil {
+		log.Info("error tracking enabled (Sentry)", "environment", cfg.Environment, "release", Version)
+	}
+	if cfg.LogFile != "" {
+		log.Info("logging to file as well", "file", cfg.LogFile, "max_size_mb", cfg.LogMaxSizeMB,
+			"max_backups", cfg.LogMaxBackups, "max_age_days", cfg.LogMaxAgeDays)
+	}
 	for _, name := range cfg.Ignored {
 		log.Warn("ignoring predecessor setting that has no effect here", "setting", name)
 	}
@@ -75,12 +97,15 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	go func() { defer close(pruned); pruneIdempotencyKeys(pruneCtx, st, log) }()
 	defer func() { stopPruning(); <-pruned }() // before the store closes
 
-	svcs := service.New(st, service.Options{Logger: log, SessionDir: cfg.SessionDir, ServerURL: cfg.ServerURL})
+	svcs := service.New(st, service.Options{
+		Logger: log, SessionDir: cfg.SessionDir, ServerURL: cfg.ServerURL, AuditRetention: cfg.AuditRetention,
+	})
 	// A database that cannot take the two default templates (full disk, read-only file) still serves
 	// everything else, so a failure here is logged rather than fatal; the next start tries again.
 	if err := svcs.Templates.SeedDefaults(ctx); err != nil {
 		log.Error("seeding the default templates failed", "error", err)
 	}
+	registerStoreMetrics(metrics, st, cfg, svcs)
 	skillSet := skills.New(skills.Options{Dir: cfg.SkillsDir, Logger: log, Notify: skills.StoreNotifier(st)})
 	// The watcher records events through the store, so it must stop before the store closes: it runs on
 	// its own context, cancelled and waited for when the server returns.
@@ -88,12 +113,39 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	watchDone := make(chan struct{})
 	go func() { defer close(watchDone); skillSet.Watch(watchCtx) }()
 	defer func() { stopWatch(); <-watchDone }()
+	components := map[string]maestro.HealthReporter{"skills": skillSet}
+	if tracker != nil {
+		components["sentry"] = tracker
+	}
 	srv := httpapi.New(httpapi.Options{
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
 		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
-		Skills: skillSet, Components: map[string]maestro.HealthReporter{"skills": skillSet},
-		Flags: fl,
+		Skills: skillSet, Components: components, Flags: fl,
+		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
 	})
+
+	// The audit writer outlives the HTTP server by its final flush: it stops only after Serve drained
+	// the in-flight requests, so their entries are written before the database closes.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() { defer close(auditDone); svcs.Audit.Run(auditCtx) }()
+	defer func() { stopAudit(); <-auditDone }()
+
+	if cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on DEBUG_ADDR %s: %w", cfg.DebugAddr, err)
+		}
+		log.Info("debug listener (pprof) on", "addr", dln.Addr().String(), "url", "http://"+dln.Addr().String()+"/debug/pprof/")
+		go func() {
+			if err := obs.ServeDebug(ctx, dln, log); err != nil {
+				log.Error("debug listener stopped", "error", err)
+			}
+		}()
+	}
+	stopHUP := watchSIGHUP(ctx, cfg, logger)
+	defer stopHUP()
 	log.Info("maestro-server listening", "addr", addr.String(), "url", fmt.Sprintf("http://%s", addr.String()),
 		"db", cfg.DBPath, "version", Version, "startup_ms", time.Since(started).Milliseconds())
 	err = srv.Serve(ctx, ln)

@@ -47,9 +47,18 @@ type Config struct {
 	WSOrigins       []string
 	EventRetention  time.Duration
 	Environment     string
+	// AuditRetention is how long audit log entries are kept.
+	AuditRetention time.Duration
+	// ReadyMinDiskFreeMB is the free space /readyz requires on the database's filesystem.
+	ReadyMinDiskFreeMB int
 
 	// Ignored lists the predecessor's variables that were set but have no effect here.
 	Ignored []string
+
+	// values are the resolved raw value of every setting, by environment name (for Changed).
+	values map[string]string
+	// src is where the configuration came from, for Reload.
+	src *Source
 }
 
 // Addr is the listen address.
@@ -148,7 +157,10 @@ func Load(src Source) (*Config, error) {
 		return s.Default, false
 	}
 
-	c := &Config{}
+	c := &Config{values: map[string]string{}}
+	reloadSrc := src
+	reloadSrc.Usage = nil
+	c.src = &reloadSrc
 	var probs Problems
 	for _, s := range settings {
 		v, set := raw(s)
@@ -169,6 +181,7 @@ func Load(src Source) (*Config, error) {
 		if s.Path {
 			v = expandHome(v, src.Home)
 		}
+		c.values[s.Env] = strings.TrimSpace(v)
 		if err := s.Apply(c, strings.TrimSpace(v)); err != nil {
 			probs = append(probs, fmt.Sprintf("%s=%q: %v", s.Env, redactIf(s.Secret, v), err))
 		}
@@ -187,6 +200,27 @@ func Load(src Source) (*Config, error) {
 		return nil, probs
 	}
 	return c, nil
+}
+
+// Reload loads the configuration again from the same sources as c (the same command-line arguments,
+// the environment as it is now, the .env file as it is now), for SIGHUP. It fails like Load.
+func (c *Config) Reload() (*Config, error) {
+	if c.src == nil {
+		return nil, errors.New("config: this configuration was not loaded from sources, so it cannot be reloaded")
+	}
+	return Load(*c.src)
+}
+
+// Changed lists the settings (by environment name, in --help order) whose values differ between c and
+// next. It names secrets but never shows their values.
+func (c *Config) Changed(next *Config) []string {
+	var out []string
+	for _, s := range settings {
+		if c.values[s.Env] != next.values[s.Env] {
+			out = append(out, s.Env)
+		}
+	}
+	return out
 }
 
 // derive fills the settings whose defaults depend on others.

@@ -101,6 +101,10 @@ var settings = []setting{
 		Apply: func(c *Config, v string) error { c.WSOrigins = list(v); return nil }},
 	{Env: "EVENT_RETENTION", Default: "168h", Help: "how long events stay replayable (the newest 10,000 always are)",
 		Apply: func(c *Config, v string) (err error) { c.EventRetention, err = durationMin(v, time.Minute); return }},
+	{Env: "AUDIT_RETENTION", Default: "2160h", Help: "how long audit log entries are kept (default 90 days)",
+		Apply: func(c *Config, v string) (err error) { c.AuditRetention, err = durationMin(v, time.Hour); return }},
+	{Env: "READY_MIN_DISK_FREE_MB", Default: "64", Help: "/readyz fails when the database's filesystem has less free space than this (0 disables the check)",
+		Apply: func(c *Config, v string) (err error) { c.ReadyMinDiskFreeMB, err = intIn(v, 0, 1<<30); return }},
 }
 
 // defaultUIOrigins are the desktop UI's origins (DESIGN §5).

@@ -2,6 +2,10 @@
 // auth, API-version routing, body limits), the router that serves v1 at /api/v1 and at the unversioned
 // /api, JSON 404s for everything unknown, and the server lifecycle with graceful shutdown.
 //
+// It also holds the observability layers every request goes through (access log, metrics, audit,
+// panic recovery with error tracking; observe.go), /metrics, the probes /healthz and /readyz, and the
+// offline documentation (docs pages, embedded Swagger UI, the events JSON Schema).
+//
 // Operations themselves live in v1/ (and v2/); error rendering lives in apierr. This package must not
 // contain business rules.
 package httpapi

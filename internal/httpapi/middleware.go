@@ -5,14 +5,13 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
-	"runtime/debug"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/origin"
 )
 
@@ -40,26 +39,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// recoverPanics turns a panicking handler into a 500 in the version's error shape and logs the stack,
-// so one bad request never takes the server down.
-func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			log.ErrorContext(r.Context(), "panic serving request", "request_id", maestro.RequestIDFrom(r.Context()),
-				"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeInternal, "internal error"))
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
 // isUpgrade reports whether r asks for a WebSocket.
 func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
@@ -79,6 +58,9 @@ func upgrades(ws http.Handler, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// ActorToken is the audit actor of a request that presented the configured API token.
+const ActorToken = "token"
 
 // openPaths never need the API token: health checks must work for supervisors without secrets.
 var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": true}
@@ -105,7 +87,9 @@ func requireToken(token string, next http.Handler) http.Handler {
 				"missing or invalid bearer token"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		// The caller proved it holds the token: the audit log and the services see it as the actor.
+		obs.RequestInfoFrom(r.Context()).SetActor(ActorToken)
+		next.ServeHTTP(w, r.WithContext(maestro.WithActor(r.Context(), ActorToken)))
 	})
 }
 

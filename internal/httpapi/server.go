@@ -16,8 +16,10 @@ import (
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/origin"
 	"github.com/maestro-hq/maestro-server/internal/service"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure the HTTP server.
@@ -46,6 +48,15 @@ type Options struct {
 
 	// Flags are the feature flags (they gate parts of v2); nil means every flag at its default.
 	Flags *flags.Flags
+	// Metrics is the private registry /metrics serves; the HTTP metrics register on it. A fresh private
+	// registry (without the Go and process collectors) is used when nil, never the global one.
+	Metrics *prometheus.Registry
+	// Tracker reports panics and 5xx responses to error tracking; nil reports nothing.
+	Tracker *obs.Tracker
+	// LogLevel is the level GET/PUT /api/v2/admin/log-level reads and changes; a private one when nil.
+	LogLevel *slog.LevelVar
+	// Ready are the conditions /readyz checks (none: always ready).
+	Ready []ReadyCheck
 }
 
 // Server is the HTTP API.
@@ -54,6 +65,9 @@ type Server struct {
 	handler http.Handler
 	v1      huma.API
 	v2      huma.API
+
+	httpMetrics *obs.HTTPMetrics
+	mux         *http.ServeMux
 }
 
 var setHumaHook sync.Once
@@ -72,6 +86,12 @@ func New(opts Options) *Server {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = prometheus.NewRegistry()
+	}
+	if opts.LogLevel == nil {
+		opts.LogLevel = new(slog.LevelVar)
+	}
 	// huma keeps its error constructor in a package variable. The hook is the same for every server in
 	// the process (it reads the API version from the request context), so setting it once is safe.
 	setHumaHook.Do(func() { huma.NewErrorWithContext = apierr.HumaHook })
@@ -84,10 +104,16 @@ func New(opts Options) *Server {
 		Skills: opts.Skills,
 	})
 	api2 := humago.New(mux, v2.Config())
-	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Skills: opts.Skills, Flags: opts.Flags})
+	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Skills: opts.Skills, Flags: opts.Flags, LogLevel: opts.LogLevel})
+	documentAPI(api1.OpenAPI(), 1)
+	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
 
-	s := &Server{opts: opts, v1: api1, v2: api2}
+	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux}
+	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
+	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
+	s.registerProbes(mux)
+	s.registerDocs(mux)
 	s.handler = s.chain(mux)
 	return s
 }
@@ -101,16 +127,23 @@ func (s *Server) V1() huma.API { return s.v1 }
 // V2 returns the v2 huma API.
 func (s *Server) V2() huma.API { return s.v2 }
 
+// Metrics returns the registry /metrics serves.
+func (s *Server) Metrics() *prometheus.Registry { return s.opts.Metrics }
+
 // chain wraps the router in the middleware every request goes through, outermost first.
 func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
+	h = captureRoute(h)
 	h = limitBody(h)
 	h = routeVersion(h)
 	h = stripTrailingSlash(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
 	h = upgrades(s.opts.WebSocket, h)
-	h = recoverPanics(s.opts.Logger, h)
+	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
+	h = s.auditMutations(h)
+	h = s.observeMetrics(h)
+	h = s.accessLog(h)
 	h = versionHeader(h)
 	h = requestID(h)
 	return h

@@ -20,6 +20,8 @@ type Options struct {
 	ServerURL string
 	// Hostname is recorded on new sessions; os.Hostname() when empty.
 	Hostname string
+	// AuditRetention is how long audit entries are kept (90 days when zero).
+	AuditRetention time.Duration
 }
 
 // Services bundles every use case over one store.
@@ -30,6 +32,8 @@ type Services struct {
 	Sessions  *Sessions
 	Queues    *Queues
 	Templates *Templates
+	// Audit is the audit log of mutating requests; its writer runs with Audit.Run.
+	Audit *Audit
 }
 
 // New wires the services over st.
@@ -48,6 +52,7 @@ func New(st *store.Store, opts Options) *Services {
 		Sessions:  newSessions(b, opts),
 		Queues:    &Queues{base: b},
 		Templates: &Templates{base: b},
+		Audit:     newAudit(b, opts.AuditRetention),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/obs"
 )
 
 type ctxKey int
@@ -29,8 +30,18 @@ func VersionFrom(ctx context.Context) int {
 	return 1
 }
 
-// Logger is where internal errors are logged; the server replaces it at start.
+// Logger is where internal errors are logged when the request carries no request-scoped logger (see
+// obs.WithLogger); the server replaces it at start.
 var Logger = slog.Default
+
+// logger returns the request-scoped logger of ctx (it carries request_id), or Logger tagged with the
+// request ID.
+func logger(ctx context.Context) *slog.Logger {
+	if obs.HasLogger(ctx) {
+		return obs.Log(ctx)
+	}
+	return Logger().With(obs.RequestIDKey, maestro.RequestIDFrom(ctx))
+}
 
 // FromError renders err for the request in ctx: a *maestro.Error keeps its code and message; anything
 // else is logged and becomes a generic INTERNAL_ERROR, so internals never leak to clients.
@@ -43,8 +54,10 @@ func FromError(ctx context.Context, path string, err error) huma.StatusError {
 	v := VersionFrom(ctx)
 	status := Status(v, e.Code)
 	if status >= 500 {
-		Logger().ErrorContext(ctx, "request failed", "request_id", maestro.RequestIDFrom(ctx),
-			"code", string(e.Code), "error", err.Error())
+		// The cause goes to the log and to error tracking (through the request's RequestInfo), never to
+		// the client.
+		logger(ctx).ErrorContext(ctx, "request failed", "code", string(e.Code), "error", err.Error())
+		obs.RequestInfoFrom(ctx).SetError(err)
 	}
 	return build(ctx, v, status, e.Code, e.Message, e.Details, nil, path)
 }
@@ -130,7 +143,8 @@ func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.Sta
 		status = http.StatusBadRequest
 	}
 	if status >= 500 {
-		Logger().ErrorContext(ctx, "request failed", "request_id", maestro.RequestIDFrom(ctx), "status", status, "error", msg)
+		logger(ctx).ErrorContext(ctx, "request failed", "status", status, "error", msg)
+		obs.RequestInfoFrom(ctx).SetError(errors.New(msg))
 		msg = "internal error"
 	}
 	return build(ctx, v, status, code, msg, nil, fields, path)

@@ -57,7 +57,7 @@ func registerProjects(api huma.API, d Deps) {
 			return &projectOutput{Body: p}, nil
 		})
 
-	huma.Register(api, op("get-project", http.MethodGet, Prefix+"/projects/{id}", tag, "Get a project", "",
+	huma.Register(api, op("get-project", http.MethodGet, Prefix+"/projects/{id}", tag, "Get a project", "The project with this id.",
 		http.StatusNotFound),
 		func(ctx context.Context, in *IDPath) (*projectOutput, error) {
 			p, err := svc.Get(ctx, in.ID)

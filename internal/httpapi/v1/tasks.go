@@ -101,7 +101,7 @@ func registerTasks(api huma.API, d Deps) {
 			return &taskOutput{Body: t}, nil
 		})
 
-	huma.Register(api, op("get-task", http.MethodGet, Prefix+"/tasks/{id}", tag, "Get a task", "",
+	huma.Register(api, op("get-task", http.MethodGet, Prefix+"/tasks/{id}", tag, "Get a task", "The task with this id.",
 		http.StatusNotFound),
 		func(ctx context.Context, in *IDPath) (*taskOutput, error) {
 			t, err := svc.Get(ctx, in.ID)

@@ -1,6 +1,7 @@
 package v2
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -21,6 +22,8 @@ type Deps struct {
 	// Flags gate v2 (api-v2, task-search) and are managed through /api/v2/flags; nil means every flag is
 	// at its default and the flags endpoints answer from defaults only.
 	Flags *flags.Flags
+	// LogLevel is the process log level the admin operations read and change.
+	LogLevel *slog.LevelVar
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -47,5 +50,5 @@ func Register(api huma.API, d Deps) {
 	registerProjects(api, d)
 	registerTasks(api, d)
 	registerSkills(api, d)
-	documentErrors(api)
+	registerAdmin(api, d)
 }

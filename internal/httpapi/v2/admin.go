@@ -1,0 +1,112 @@
+package v2
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/obs"
+)
+
+// LogLevel is the body of the log-level operations.
+type LogLevel struct {
+	Level string `json:"level" enum:"debug,info,warn,error" doc:"The minimum level logged."`
+}
+
+// LogLevelChange is the answer to PUT /api/v2/admin/log-level.
+type LogLevelChange struct {
+	Level    string `json:"level" enum:"debug,info,warn,error" doc:"The level now in force."`
+	Previous string `json:"previous" enum:"debug,info,warn,error" doc:"The level before the change."`
+}
+
+type logLevelOutput struct{ Body LogLevel }
+
+type logLevelInput struct{ Body LogLevel }
+
+type logLevelChangeOutput struct{ Body LogLevelChange }
+
+// AuditPage is one page of the audit log.
+type AuditPage struct {
+	Items      []maestro.AuditEntry `json:"items" doc:"Entries, newest first."`
+	NextCursor *string              `json:"nextCursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page."`
+}
+
+type auditInput struct {
+	Limit     int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Entries per page, 1 to 500."`
+	Cursor    string `query:"cursor" doc:"The nextCursor of the previous page."`
+	Actor     string `query:"actor" doc:"Only entries of this actor (token or anonymous)."`
+	Method    string `query:"method" enum:"POST,PUT,PATCH,DELETE" doc:"Only entries with this HTTP method."`
+	Route     string `query:"route" doc:"Only entries of this route template, e.g. /api/v1/tasks/{id}."`
+	EntityID  string `query:"entityId" doc:"Only entries acting on this entity id."`
+	RequestID string `query:"requestId" doc:"Only the entry of this request."`
+	Status    int    `query:"status" minimum:"0" maximum:"599" doc:"Only entries that ended with this HTTP status."`
+	Since     int64  `query:"since" minimum:"0" doc:"Only entries at or after this time (ms since the epoch)."`
+	Until     int64  `query:"until" minimum:"0" doc:"Only entries before this time (ms since the epoch)."`
+}
+
+type auditOutput struct{ Body AuditPage }
+
+// registerAdmin adds the operations for operators: the run-time log level and the audit log.
+func registerAdmin(api huma.API, d Deps) {
+	const tag = "Admin"
+	level := d.LogLevel
+	if level == nil {
+		level = new(slog.LevelVar)
+	}
+
+	huma.Register(api, huma.Operation{
+		OperationID: "v2-get-log-level", Method: http.MethodGet, Path: Prefix + "/admin/log-level", Tags: []string{tag},
+		Summary:     "Get the log level",
+		Description: "The minimum level the server logs right now (set at start by LOG_LEVEL, changed by PUT or SIGHUP).",
+	}, func(ctx context.Context, _ *struct{}) (*logLevelOutput, error) {
+		return &logLevelOutput{Body: LogLevel{Level: obs.LevelName(level.Level())}}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "v2-set-log-level", Method: http.MethodPut, Path: Prefix + "/admin/log-level", Tags: []string{tag},
+		Summary: "Change the log level",
+		Description: "Changes the minimum level logged, at once and for every log destination, until the next change, " +
+			"SIGHUP (which re-applies LOG_LEVEL from the configuration) or restart. The change is logged and audited.",
+		MaxBodyBytes: maestro.MaxBodyBytes,
+	}, func(ctx context.Context, in *logLevelInput) (*logLevelChangeOutput, error) {
+		nl, err := obs.ParseLevel(in.Body.Level)
+		if err != nil {
+			return nil, maestro.InvalidField("level", "%s", err.Error())
+		}
+		old := level.Level()
+		level.Set(nl)
+		// Logged at the new level or info, whichever is higher, so the line itself is never filtered out.
+		obs.Log(ctx).Log(ctx, max(nl, slog.LevelInfo), "log level changed", "from", obs.LevelName(old), "to", obs.LevelName(nl))
+		return &logLevelChangeOutput{Body: LogLevelChange{Level: obs.LevelName(nl), Previous: obs.LevelName(old)}}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "v2-list-audit", Method: http.MethodGet, Path: Prefix + "/admin/audit", Tags: []string{tag},
+		Summary: "List the audit log",
+		Description: "Every mutating request (POST, PUT, PATCH, DELETE), refused ones included, newest first: when, " +
+			"who (actor), method, route template, the entity acted on, the status and the request id. Cursor-paginated; " +
+			"entries older than AUDIT_RETENTION (default 90 days) are pruned.",
+		Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *auditInput) (*auditOutput, error) {
+		if d.Services == nil || d.Services.Audit == nil {
+			return nil, maestro.Errorf(maestro.CodeNotImplemented, "the audit log is not available")
+		}
+		page, err := d.Services.Audit.List(ctx, maestro.AuditFilter{
+			Actor: in.Actor, Method: in.Method, Route: in.Route, EntityID: in.EntityID, RequestID: in.RequestID,
+			Status: in.Status, Since: in.Since, Until: in.Until, Limit: in.Limit,
+		}, in.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		out := AuditPage{Items: page.Items}
+		if out.Items == nil {
+			out.Items = []maestro.AuditEntry{}
+		}
+		if page.NextCursor != "" {
+			out.NextCursor = &page.NextCursor
+		}
+		return &auditOutput{Body: out}, nil
+	})
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/maestro-hq/maestro-server/db"
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+// InsertAuditEntries appends entries to the audit log (in the current transaction).
+func (q *Q) InsertAuditEntries(ctx context.Context, entries []maestro.AuditEntry) error {
+	for _, e := range entries {
+		detail := sql.NullString{}
+		if len(e.Detail) > 0 {
+			b, err := json.Marshal(e.Detail)
+			if err != nil {
+				return err
+			}
+			detail = sql.NullString{String: string(b), Valid: true}
+		}
+		if err := q.q.InsertAuditEntry(ctx, db.InsertAuditEntryParams{
+			At: e.At, Actor: e.Actor, Method: e.Method, Route: e.Route, EntityID: nullStringPtr(e.EntityID),
+			Status: int64(e.Status), RequestID: e.RequestID, Detail: detail,
+		}); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// ListAuditEntries returns up to f.Limit entries matching f, newest first.
+func (q *Q) ListAuditEntries(ctx context.Context, f maestro.AuditFilter) ([]maestro.AuditEntry, error) {
+	nz := func(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+	ni := func(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+	rows, err := q.q.ListAuditEntries(ctx, db.ListAuditEntriesParams{
+		BeforeID: ni(f.BeforeID), Actor: nz(f.Actor), Method: nz(f.Method), Route: nz(f.Route),
+		EntityID: nz(f.EntityID), RequestID: nz(f.RequestID), Status: ni(int64(f.Status)),
+		Since: ni(f.Since), Until: ni(f.Until), Limit: int64(f.Limit),
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]maestro.AuditEntry, len(rows))
+	for i, r := range rows {
+		e := maestro.AuditEntry{
+			ID: r.ID, At: r.At, Actor: r.Actor, Method: r.Method, Route: r.Route, EntityID: stringPtr(r.EntityID),
+			Status: int(r.Status), RequestID: r.RequestID,
+		}
+		if r.Detail.Valid {
+			// A detail that no longer decodes is shown without it rather than failing the listing.
+			_ = json.Unmarshal([]byte(r.Detail.String), &e.Detail)
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// PruneAuditEntries deletes at most batch entries older than cutoff (ms) and returns how many went.
+func (q *Q) PruneAuditEntries(ctx context.Context, cutoff int64, batch int) (int64, error) {
+	n, err := q.q.PruneAuditEntries(ctx, db.PruneAuditEntriesParams{Cutoff: cutoff, Batch: int64(batch)})
+	return n, mapErr(err)
+}
