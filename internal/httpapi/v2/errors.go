@@ -7,9 +7,6 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 )
 
-// problemContentType is the media type of every v2 error.
-const problemContentType = "application/problem+json"
-
 // writeError renders err from a middleware (outside a handler) in the v2 problem shape.
 func writeError(ctx huma.Context, err error) {
 	se := apierr.FromError(ctx.Context(), ctx.URL().Path, err)
