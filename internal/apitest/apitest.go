@@ -61,7 +61,10 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: flags: %v", err)
 	}
 	t.Cleanup(func() { _ = fl.Close() })
-	o := httpapi.Options{Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now(), Flags: fl}
+	o := httpapi.Options{
+		Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now(), Flags: fl,
+		Components: map[string]maestro.HealthReporter{"database": st},
+	}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -113,14 +113,16 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	watchDone := make(chan struct{})
 	go func() { defer close(watchDone); skillSet.Watch(watchCtx) }()
 	defer func() { stopWatch(); <-watchDone }()
-	components := map[string]maestro.HealthReporter{"skills": skillSet}
+	components := map[string]maestro.HealthReporter{"database": st, "skills": skillSet}
 	if tracker != nil {
 		components["sentry"] = tracker
 	}
 	srv := httpapi.New(httpapi.Options{
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
 		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
-		Skills: skillSet, Components: components, Flags: fl,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxInFlight: cfg.MaxInFlight,
+		RequestTimeout: cfg.RequestTimeout,
+		Skills:         skillSet, Components: components, Flags: fl,
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
 	})
 

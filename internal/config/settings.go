@@ -78,7 +78,7 @@ var settings = []setting{
 		Apply: func(c *Config, v string) error { c.SentryDSN = v; return urlOrEmpty(v) }},
 	{Env: "ENVIRONMENT", Default: "production", Help: "environment name reported to Sentry",
 		Apply: func(c *Config, v string) error { c.Environment = v; return nil }},
-	{Env: "RATE_LIMIT", Default: "200", Help: "requests per second allowed per client address (0 disables)",
+	{Env: "RATE_LIMIT", Default: "200", Help: "requests per second allowed per client address beyond loopback (loopback clients are exempt; 0 disables)",
 		Apply: func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {

@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/apitest"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
@@ -255,5 +257,46 @@ func TestRouter_EncodedSlashStaysInOneSegment(t *testing.T) {
 		if r.Status != 404 || r.Object(t)["message"] != "Task with id 'a/b' not found" {
 			t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
 		}
+	}
+}
+
+// TestStorageBreaker_HTTP checks graceful degradation end to end over HTTP: on a full disk writes answer
+// 503 STORAGE_UNAVAILABLE with Retry-After in each version's shape, reads keep answering, /health says
+// degraded naming the database, and everything recovers by itself once the disk has room again.
+func TestStorageBreaker_HTTP(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	p := env.Project("keep")
+	ctx := context.Background()
+	pages, err := env.Store.PageCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.LimitPages(ctx, pages); err != nil {
+		t.Fatal(err)
+	}
+	big := map[string]any{"name": "big", "description": strings.Repeat("x", 200_000)}
+	for _, path := range []string{"/api/projects", "/api/projects", "/api/v2/projects"} {
+		r := env.Do("POST", path, big)
+		if r.Status != 503 || r.Header.Get("Retry-After") == "" || r.Object(t)["code"] != "STORAGE_UNAVAILABLE" {
+			t.Fatalf("POST %s on a full disk: %d %v %s", path, r.Status, r.Header, r.Body)
+		}
+	}
+	if r := env.Do("GET", "/api/projects/"+p.ID, nil); r.Status != 200 {
+		t.Fatalf("read while writes fail: %d", r.Status)
+	}
+	h := env.Do("GET", "/health", nil).Object(t)
+	db, _ := h["components"].(map[string]any)["database"].(map[string]any)
+	if h["status"] != "degraded" || db["status"] != "degraded" {
+		t.Fatalf("health while writes fail: %v", h)
+	}
+	if _, err := env.Store.LimitPages(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !apitest.Eventually(t, 10*time.Second, func() bool { return env.Do("GET", "/health", nil).Object(t)["status"] == "ok" }) {
+		t.Fatal("health did not recover")
+	}
+	if r := env.Do("POST", "/api/projects", big); r.Status != 201 {
+		t.Fatalf("write after recovery: %d %s", r.Status, r.Body)
 	}
 }

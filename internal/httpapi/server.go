@@ -45,6 +45,14 @@ type Options struct {
 
 	// ShutdownTimeout bounds how long Shutdown waits for in-flight requests.
 	ShutdownTimeout time.Duration
+	// RateLimit is the requests per second allowed per non-loopback client address (0: no limit), with
+	// bursts of RateBurst.
+	RateLimit float64
+	RateBurst int
+	// MaxInFlight caps requests served at once; more get a fast 503 (0: no cap).
+	MaxInFlight int
+	// RequestTimeout is the deadline of each request's context (0: none).
+	RequestTimeout time.Duration
 
 	// Flags are the feature flags (they gate parts of v2); nil means every flag at its default.
 	Flags *flags.Flags
@@ -139,6 +147,9 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = stripTrailingSlash(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
+	h = withDeadline(s.opts.RequestTimeout, h)
+	h = shedLoad(s.opts.MaxInFlight, h)
+	h = rateLimit(s.opts.RateLimit, s.opts.RateBurst, h)
 	h = upgrades(s.opts.WebSocket, h)
 	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)

@@ -44,6 +44,10 @@ type Store struct {
 	writeMu chan struct{}
 	pub     atomic.Pointer[publisherBox]
 	changes changeFeed
+	breaker *writeBreaker
+	// stopProbe ends the storage probe; probeDone closes when it has.
+	stopProbe context.CancelFunc
+	probeDone chan struct{}
 }
 
 type publisherBox struct{ p maestro.EventPublisher }
@@ -99,6 +103,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w: w, r: r, rq: db.New(r), path: opts.Path, now: opts.Now, log: opts.Logger,
 		writeMu: make(chan struct{}, 1),
 	}
+	s.breaker = newWriteBreaker(s)
+	pctx, stop := context.WithCancel(context.Background())
+	s.stopProbe, s.probeDone = stop, make(chan struct{})
+	go s.probeWrites(pctx, s.probeDone)
 	if !opts.NoMigrate {
 		if err := s.migrateUp(ctx, !opts.NoBackup); err != nil {
 			_ = s.Close()
@@ -119,6 +127,8 @@ func (s *Store) SetPublisher(p maestro.EventPublisher) {
 // Close checkpoints the WAL into the main file (so that the file alone is a complete database) and
 // closes both pools.
 func (s *Store) Close() error {
+	s.stopProbe()
+	<-s.probeDone
 	s.stopChanges()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(cerr, s.r.Close(), s.w.Close())

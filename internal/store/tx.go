@@ -42,7 +42,14 @@ func (s *Store) Read() *Q {
 // transaction: a key already used returns *maestro.Replay (or IDEMPOTENCY_KEY_REUSED) without running fn,
 // and fn must record its response with Q.RememberResponse. Because write transactions are serialised,
 // two concurrent requests with one key can never both create.
-func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) (err error) {
+//
+// Writes go through the storage breaker: while the storage is failing they are refused at once with
+// STORAGE_UNAVAILABLE (see breaker.go).
+func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
+	return s.breaker.run(func() error { return s.inTx(ctx, fn) })
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(q *Q) error) (err error) {
 	select {
 	case s.writeMu <- struct{}{}:
 	case <-ctx.Done():

@@ -70,7 +70,11 @@ func New(ctx context.Context, path string, code maestro.Code, msg string) huma.S
 
 func build(ctx context.Context, v, status int, code maestro.Code, msg string, details map[string]any, fields []FieldError, path string) huma.StatusError {
 	reqID := maestro.RequestIDFrom(ctx)
-	headers := withRetryAfter(nil, status, 1)
+	retry := 1
+	if s, ok := details["retryAfterSeconds"].(int); ok && s > 0 {
+		retry = s
+	}
+	headers := withRetryAfter(nil, status, retry)
 	if v >= 2 {
 		return &ProblemErr{Problem{
 			Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Instance: path,

@@ -1,0 +1,101 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestShedLoad(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	h := shedLoad(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	var done sync.WaitGroup
+	for range 2 {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/tasks", nil))
+		}()
+	}
+	<-entered
+	<-entered
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/api/v2/tasks", nil))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || w.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("third request: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	close(release)
+	done.Wait()
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/api/tasks", nil))
+	if w.Code != 200 {
+		t.Fatalf("after the slots freed: %d", w.Code)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	h := rateLimit(1, 3, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	do := func(addr string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/api/tasks", nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for i := range 3 {
+		if w := do("10.1.2.3:5000"); w.Code != 200 {
+			t.Fatalf("request %d within the burst: %d", i, w.Code)
+		}
+	}
+	w := do("10.1.2.3:5001")
+	if w.Code != 429 || w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("over the limit: %d %v", w.Code, w.Header())
+	}
+	if w := do("10.9.9.9:1"); w.Code != 200 {
+		t.Fatalf("another client is limited separately: %d", w.Code)
+	}
+	for range 20 {
+		if w := do("127.0.0.1:4000"); w.Code != 200 {
+			t.Fatalf("loopback clients are exempt: %d", w.Code)
+		}
+		if w := do("[::1]:4000"); w.Code != 200 {
+			t.Fatalf("loopback clients are exempt: %d", w.Code)
+		}
+	}
+}
+
+func TestClientLimiter_ForgetsIdleClients(t *testing.T) {
+	t.Parallel()
+	c := &clientLimiter{rps: 1, burst: 1, clients: map[string]*clientBucket{}}
+	now := time.Now()
+	c.allow("a", now)
+	c.allow("b", now.Add(2*time.Minute))
+	c.allow("c", now.Add(idleBucketTTL+2*time.Minute))
+	if _, ok := c.clients["a"]; ok || len(c.clients) != 2 {
+		t.Fatalf("idle bucket kept: %v", c.clients)
+	}
+}
+
+func TestWithDeadline(t *testing.T) {
+	t.Parallel()
+	var left time.Duration
+	h := withDeadline(time.Minute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := r.Context().Deadline()
+		if !ok {
+			t.Error("no deadline")
+		}
+		left = time.Until(d)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if left <= 50*time.Second || left > time.Minute {
+		t.Fatalf("deadline in %s", left)
+	}
+}
