@@ -35,6 +35,8 @@ type Options struct {
 	WebSocket http.Handler
 	// WSStatus reports WebSocket clients for /ws-status.
 	WSStatus func() maestro.WSStatus
+	// EventLog reads the durable event log for GET /api/v2/events.
+	EventLog v2.EventReader
 	// Components report component health for /health.
 	Components map[string]maestro.HealthReporter
 
@@ -77,7 +79,7 @@ func New(opts Options) *Server {
 		Components: opts.Components, WSStatus: opts.WSStatus,
 	})
 	api2 := humago.New(mux, v2.Config())
-	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now})
+	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Events: opts.EventLog})
 	mux.HandleFunc("/", notFound)
 
 	s := &Server{opts: opts, v1: api1, v2: api2}
@@ -102,7 +104,13 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = stripTrailingSlash(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
-	h = upgrades(s.opts.WebSocket, h)
+	ws := s.opts.WebSocket
+	if ws != nil {
+		// Upgrades leave the chain here, before requireToken below, so they check the token themselves
+		// (header or ?token=).
+		ws = requireToken(s.opts.APIToken, ws)
+	}
+	h = upgrades(ws, h)
 	h = recoverPanics(s.opts.Logger, h)
 	h = requestID(h)
 	return h

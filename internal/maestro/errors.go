@@ -27,6 +27,7 @@ const (
 	CodeUnsupportedVer  Code = "UNSUPPORTED_API_VERSION"
 	CodePrecondition    Code = "PRECONDITION_FAILED"
 	CodeDependencyCycle Code = "DEPENDENCY_CYCLE"
+	CodeUpgradeRequired Code = "UPGRADE_REQUIRED"
 )
 
 // Spawn error codes (SPEC §4.2). They are lower-case on the wire because the CLI and UI match them.

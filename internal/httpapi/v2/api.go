@@ -14,6 +14,8 @@ const Prefix = "/api/v2"
 type Deps struct {
 	Services *service.Services
 	Now      func() time.Time
+	// Events reads the durable event log (GET /api/v2/events); nil answers 503.
+	Events EventReader
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -35,4 +37,5 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	registerEvents(api, d)
 }
