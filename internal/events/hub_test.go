@@ -450,13 +450,13 @@ func TestSubscription_ReplayUnderConcurrentWrites(t *testing.T) {
 		defer close(writeDone)
 		r := rand.New(rand.NewPCG(1, 2))
 		for n := 0; n < total; {
-			k := min(1+r.IntN(8), total-n)
+			k := min(1+r.IntN(16), total-n)
 			e.emit("task:updated", "p1", k)
 			n += k
 		}
 	}()
 
-	const readers = 4
+	const readers = 3
 	var wg sync.WaitGroup
 	errs := make(chan error, readers)
 	for i := 0; i < readers; i++ {

@@ -32,12 +32,12 @@ var uiOrigins = []string{"tauri://localhost", "http://tauri.localhost", "https:/
 // env is a real server on a loopback listener: store, hub (tailing and pruning), services, the whole
 // HTTP handler chain and the WebSocket server.
 type env struct {
-	t    *testing.T
-	st   *store.Store
-	hub  *events.Hub
-	ws   *ws.Server
-	srv  *httptest.Server
-	reg  *prometheus.Registry
+	t     *testing.T
+	st    *store.Store
+	hub   *events.Hub
+	ws    *ws.Server
+	srv   *httptest.Server
+	reg   *prometheus.Registry
 	wsURL string
 }
 

@@ -25,7 +25,9 @@ type step struct {
 	check func(t *testing.T, ids map[string]string, i int, data map[string]any)
 }
 
-func fixed(s string) func(map[string]string) string { return func(map[string]string) string { return s } }
+func fixed(s string) func(map[string]string) string {
+	return func(map[string]string) string { return s }
+}
 
 // scenario is every SPEC §3 event the server emits today: project:*, task:*, session:updated (through a
 // task PATCH of sessionIds and a task delete).
