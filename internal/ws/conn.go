@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -72,6 +73,18 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *event
 	if ep == streamSocket {
 		slot, encode = slotStream, encodeStream
 	}
+	// The write timeout is a watchdog that drops the connection when one write takes too long. It is not
+	// a context deadline: the library arms a context callback on every write with a cancellable context,
+	// which with a thousand sockets costs more than the write itself, while a timer is reset in place.
+	// It is also independent of ctx, so that cancelling ctx (CloseAll, shutdown) lets the current write
+	// finish and the socket then close with a handshake.
+	var timedOut atomic.Bool
+	watchdog := time.AfterFunc(time.Hour, func() {
+		timedOut.Store(true)
+		_ = conn.CloseNow()
+	})
+	watchdog.Stop()
+	defer watchdog.Stop()
 	for {
 		it, err := sub.Next(ctx)
 		if err != nil {
@@ -88,11 +101,11 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *event
 		default:
 			continue
 		}
-		// Not derived from ctx: cancelling ctx (CloseAll, shutdown) must let this write finish and then
-		// close with a handshake, whereas the library drops the connection when a write's context ends.
-		wctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
-		err = conn.Write(wctx, websocket.MessageText, msg)
-		cancel()
+		watchdog.Reset(s.opts.WriteTimeout)
+		err = conn.Write(context.Background(), websocket.MessageText, msg)
+		if !watchdog.Stop() && timedOut.Load() {
+			return writeError{errors.New("ws: write timed out")}
+		}
 		if err != nil {
 			return writeError{err}
 		}

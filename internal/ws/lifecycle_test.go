@@ -181,3 +181,37 @@ func TestSockets_SlowConsumer(t *testing.T) {
 		t.Fatalf("the slow client received everything (%d); the test did not exercise backpressure", last)
 	}
 }
+
+// TestSockets_WriteTimeout: a client that stops reading altogether is dropped when one write has been
+// blocked for WriteTimeout, even while its buffer still has room (so it is not a slow-consumer close).
+func TestSockets_WriteTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *envConfig) {
+		c.ws.WriteTimeout = 300 * time.Millisecond
+		c.ws.Buffer = 10_000
+		c.sendBuffer = 16 << 10
+	})
+	stuck := e.dial("/", &websocket.DialOptions{HTTPClient: smallReceiveBuffer()})
+	big := make([]byte, 8<<10)
+	for i := 0; i < 20; i++ { // 20 × 16 KiB: more than the socket buffers hold
+		_, _ = rand.Read(big)
+		err := e.st.InTx(context.Background(), func(q *store.Q) error {
+			return q.Emit(context.Background(), "task:updated", "p1", map[string]string{"blob": hex.EncodeToString(big)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return e.ws.Status().ConnectedClients == 0 })
+	for {
+		if _, err := stuck.tryRead(10 * time.Second); err != nil {
+			if code := websocket.CloseStatus(err); code != -1 {
+				t.Fatalf("got close code %d, want the connection dropped without one", code)
+			}
+			break
+		}
+	}
+	if v := gauge(t, e, "maestro_ws_slow_consumers_total"); v != 0 {
+		t.Fatalf("maestro_ws_slow_consumers_total = %v, want 0", v)
+	}
+}
