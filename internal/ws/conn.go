@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,7 @@ type writeError struct{ error }
 // one) sends what the subscription yields, in order — events, resyncs and the pongs, which are queued
 // behind the events so that a ping answers only after every event published before it; the reader turns
 // client pings into those queued pongs and ignores everything else; the heartbeat pings the client.
-func (s *Server) serveConn(ctx context.Context, conn *websocket.Conn, cl *client, sub *events.Subscription, ep endpoint) {
+func (s *Server) serveConn(ctx context.Context, log *slog.Logger, conn *websocket.Conn, cl *client, sub *events.Subscription, ep endpoint) {
 	cl.state.Store(stateOpen)
 	s.m.connections.Inc()
 	defer s.m.connections.Dec()
@@ -38,18 +39,18 @@ func (s *Server) serveConn(ctx context.Context, conn *websocket.Conn, cl *client
 
 	err := s.writeLoop(ctx, conn, sub, ep)
 	cl.state.Store(stateClosing)
-	s.closeConn(ctx, conn, err)
+	s.closeConn(ctx, log, conn, err)
 	cl.cancel(errPeerGone) // stops the heartbeat if it is still running
 	wg.Wait()
 }
 
 // closeConn closes the socket with the code that fits why the writer stopped.
-func (s *Server) closeConn(ctx context.Context, conn *websocket.Conn, err error) {
+func (s *Server) closeConn(ctx context.Context, log *slog.Logger, conn *websocket.Conn, err error) {
 	var cc closeCause
 	var we writeError
 	switch {
 	case errors.Is(err, events.ErrSlowConsumer):
-		s.log.Info("websocket client dropped: too slow to keep up; it can resume with since")
+		log.Info("websocket client dropped: too slow to keep up; it can resume with since")
 		_ = conn.Close(websocket.StatusPolicyViolation, "slow consumer: resume with since")
 	case errors.Is(err, events.ErrClosed):
 		_ = conn.Close(websocket.StatusGoingAway, "subscription closed")
@@ -57,12 +58,17 @@ func (s *Server) closeConn(ctx context.Context, conn *websocket.Conn, err error)
 		_ = conn.Close(cc.code, cc.reason)
 	case ctx.Err() != nil || errors.As(err, &we):
 		// The peer is gone, unresponsive or not reading: a close handshake would only wait.
-		if errors.Is(context.Cause(ctx), errUnresponsive) {
-			s.log.Info("websocket client dropped: missed two pongs")
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errUnresponsive):
+			log.Info("websocket client dropped: missed two pongs")
+		case errors.Is(cause, errPeerGone) || we.error == nil:
+			log.Debug("websocket client disconnected")
+		default:
+			log.Info("websocket client dropped: a write failed or timed out", "error", we.error)
 		}
 		_ = conn.CloseNow()
 	default:
-		s.log.Error("websocket: replaying events failed", "error", err)
+		log.Error("websocket: replaying events failed", "error", err)
 		_ = conn.Close(websocket.StatusInternalError, "internal error")
 	}
 }

@@ -175,14 +175,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.DisableCompression {
 		mode = websocket.CompressionDisabled
 	}
+	log := s.log.With("request_id", maestro.RequestIDFrom(r.Context()), "path", r.URL.Path, "remote", r.RemoteAddr)
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, CompressionMode: mode, CompressionThreshold: s.opts.CompressionThreshold,
 	})
 	if err != nil {
-		s.log.Debug("websocket handshake failed", "path", r.URL.Path, "error", err)
+		log.Debug("websocket handshake failed", "error", err)
 		return // Accept has answered the request
 	}
-	s.serveConn(ctx, conn, cl, sub, ep)
+	log.Debug("websocket client connected", "since", p.since, "replay", replay)
+	s.serveConn(ctx, log, conn, cl, sub, ep)
 }
 
 // remove forgets a client.

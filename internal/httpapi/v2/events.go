@@ -133,7 +133,9 @@ func registerEvents(api huma.API, d Deps) {
 			"up is closed with 1008; shutdown closes with 1001; switching streaming off (flag ws-streaming) " +
 			"closes with 1013 and refuses new upgrades with 503. permessage-deflate is negotiated when offered. " +
 			"A request without the upgrade gets 426.",
-		Errors: []int{http.StatusUpgradeRequired, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		// Documents the handshake's success; this handler itself only ever answers 426.
+		DefaultStatus: http.StatusSwitchingProtocols,
+		Errors:        []int{http.StatusUpgradeRequired, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *eventStreamInput) (*struct{}, error) {
 		return nil, upgradeRequired{maestro.Errorf(maestro.CodeUpgradeRequired,
 			"this endpoint is a WebSocket: send an Upgrade: websocket request")}
