@@ -296,6 +296,22 @@ func TestSubscription_Mark(t *testing.T) {
 	}
 }
 
+func TestSubscription_NextNoticesContextWithItemsWaiting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, events.Options{})
+	sub := e.hub.Subscribe(events.SubscribeOptions{})
+	defer sub.Close()
+	e.emit("task:updated", "p1", 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	if it, err := sub.Next(ctx); err != nil || it.Kind != events.KindEvent {
+		t.Fatalf("Next = %+v, %v", it, err)
+	}
+	cancel()
+	if _, err := sub.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Next after cancel with events waiting = %v, want context.Canceled", err)
+	}
+}
+
 func TestSubscription_SlowConsumer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, events.Options{})

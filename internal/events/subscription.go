@@ -197,6 +197,11 @@ func (s *Subscription) signal() {
 // concurrently.
 func (s *Subscription) Next(ctx context.Context) (Item, error) {
 	for {
+		// Checked before anything else: a reader that always has items waiting must still notice that
+		// its context ended (shutdown, streaming switched off).
+		if err := ctx.Err(); err != nil {
+			return Item{}, err
+		}
 		if s.outI < len(s.out) {
 			it := s.out[s.outI]
 			s.out[s.outI] = Item{}
