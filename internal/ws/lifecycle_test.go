@@ -46,7 +46,7 @@ func TestSockets_StreamingSwitch(t *testing.T) {
 	stream := e.dial("/api/v2/events/stream", nil)
 
 	enabled.Store(false)
-	e.ws.CloseAll(websocket.StatusTryAgainLater, "streaming switched off")
+	e.ws.StopStreaming()
 	for _, cl := range []*client{legacy, stream} {
 		if code := cl.closeStatus(10 * time.Second); code != websocket.StatusTryAgainLater {
 			t.Fatalf("close code %d, want 1013", code)

@@ -217,6 +217,12 @@ func (s *Server) CloseAll(code websocket.StatusCode, reason string) {
 	}
 }
 
+// StopStreaming closes every open socket with 1013 (try again later): what switching the ws-streaming
+// flag off does to open sockets, while StreamingEnabled refuses new ones.
+func (s *Server) StopStreaming() {
+	s.CloseAll(websocket.StatusTryAgainLater, "streaming switched off")
+}
+
 // Shutdown refuses new upgrades, closes every socket with 1001 (going away) and waits until their
 // handlers have returned or ctx ends. http.Server.Shutdown does not wait for hijacked connections, so
 // the server's lifecycle calls this beside it.
