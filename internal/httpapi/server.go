@@ -106,8 +106,8 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = cors(origin.New(s.opts.CORSOrigins), h)
 	ws := s.opts.WebSocket
 	if ws != nil {
-		// Upgrades leave the chain here, before requireToken below, so they check the token themselves
-		// (header or ?token=).
+		// Upgrades branch off here, outside the requireToken that guards the REST handlers, so that
+		// branch checks the token too (header or ?token=).
 		ws = requireToken(s.opts.APIToken, ws)
 	}
 	h = upgrades(ws, h)

@@ -14,7 +14,7 @@ const Prefix = "/api/v2"
 type Deps struct {
 	Services *service.Services
 	Now      func() time.Time
-	// Events reads the durable event log (GET /api/v2/events); nil answers 503.
+	// Events reads the durable event log (GET /api/v2/events); nil answers 501.
 	Events EventReader
 }
 
