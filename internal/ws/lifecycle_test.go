@@ -118,7 +118,8 @@ func TestSockets_Heartbeat(t *testing.T) {
 // while another client receives every event and no write waits.
 func TestSockets_SlowConsumer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *envConfig) { c.ws.Buffer = 16; c.sendBuffer = 16 << 10 })
+	// A long write timeout: the slow client must be closed by the buffer rule, not by the watchdog.
+	e := newEnv(t, func(c *envConfig) { c.ws.Buffer = 16; c.sendBuffer = 16 << 10; c.ws.WriteTimeout = time.Minute })
 	slow := e.dial("/", &websocket.DialOptions{HTTPClient: smallReceiveBuffer()})
 	fast := e.dial("/api/v2/events/stream", nil)
 	const n = 100 // 100 × 16 KiB: far more than the socket buffers between the server and the slow client
