@@ -62,6 +62,14 @@ check:
 lint:
 	@$(GO) vet ./... && $(STATICCHECK) ./...
 
+## bench: WebSocket fan-out on loopback: 1,000 clients, 10 s of writes, without and with permessage-deflate
+## offered; starts its own server from bin/maestro-server and stops it (cmd/maestro-bench; BENCH_FLAGS adds flags)
+BENCH_FLAGS ?=
+bench: build
+	$(GO) build -o bin/maestro-bench ./cmd/maestro-bench
+	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 $(BENCH_FLAGS)
+	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 -compress $(BENCH_FLAGS)
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/config"
+	"github.com/maestro-hq/maestro-server/internal/events"
 	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
@@ -20,6 +21,7 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/service"
 	"github.com/maestro-hq/maestro-server/internal/skills"
 	"github.com/maestro-hq/maestro-server/internal/store"
+	"github.com/maestro-hq/maestro-server/internal/ws"
 )
 
 // Version is the build version, set with -ldflags "-X .../internal/app.Version=...".
@@ -97,6 +99,44 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	go func() { defer close(pruned); pruneIdempotencyKeys(pruneCtx, st, log) }()
 	defer func() { stopPruning(); <-pruned }() // before the store closes
 
+	// The events hub publishes every commit to the WebSocket clients, tails the outbox for other
+	// processes' events and prunes it; it stops with runCtx, before the store closes.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	hub, err := events.New(ctx, st, events.Options{Logger: log, Retention: cfg.EventRetention, Registerer: metrics})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	st.SetPublisher(hub)
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(runCtx) }()
+	sockets := ws.New(ws.Options{
+		Hub: hub, Logger: log, Origins: cfg.WSOrigins, Registerer: metrics,
+		StreamingEnabled: func() bool { return fl.Enabled(context.Background(), flags.WSStreaming) },
+		ReplayEnabled:    func() bool { return fl.Enabled(context.Background(), flags.WSReplay) },
+		V2Enabled:        func() bool { return fl.Enabled(context.Background(), flags.APIV2) },
+	})
+	// Switching ws-streaming off closes the open sockets with 1013. The callback runs before an API
+	// toggle's response is written, so the sockets are closed on their own goroutine.
+	stopWatchingFlags := fl.OnChange(func(c flags.Change) {
+		if c.Key == flags.WSStreaming && !c.Enabled {
+			go sockets.StopStreaming()
+		}
+	})
+	defer stopWatchingFlags()
+	// http.Server.Shutdown does not wait for hijacked connections: the sockets close with 1001 beside it.
+	socketsDone := make(chan struct{})
+	go func() {
+		defer close(socketsDone)
+		<-runCtx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := sockets.Shutdown(sctx); err != nil {
+			log.Warn("websocket clients did not all close in time", "error", err)
+		}
+	}()
+
 	svcs := service.New(st, service.Options{
 		Logger: log, SessionDir: cfg.SessionDir, ServerURL: cfg.ServerURL, AuditRetention: cfg.AuditRetention,
 	})
@@ -123,6 +163,7 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxInFlight: cfg.MaxInFlight,
 		RequestTimeout: cfg.RequestTimeout,
 		Skills:         skillSet, Components: components, Flags: fl,
+		WebSocket: sockets, WSStatus: sockets.Status, EventLog: hub,
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
 	})
 
@@ -151,6 +192,9 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	log.Info("maestro-server listening", "addr", addr.String(), "url", fmt.Sprintf("http://%s", addr.String()),
 		"db", cfg.DBPath, "version", Version, "startup_ms", time.Since(started).Milliseconds())
 	err = srv.Serve(ctx, ln)
+	stopRun()
+	<-socketsDone
+	<-hubDone
 	log.Info("maestro-server stopped")
 	return err
 }

@@ -37,13 +37,13 @@ func TestRedaction_secretsNeverLogged(t *testing.T) {
 		{"GET", "/api/projects", []string{"Authorization", "Bearer " + wrongToken}, 401},
 		{"GET", "/api/projects?token=" + token, nil, 401},
 		{"POST", "/api/projects?token=" + wrongToken, []string{"Authorization", auth}, 400},
-		{"GET", "/ws?token=" + token, upgradeHeaders("X-Test", "log", "Authorization", "Bearer "+wrongToken), 204},
+		{"GET", "/ws?token=" + wrongToken, upgradeHeaders("X-Test", "log", "Authorization", "Bearer "+token), 204},
 		{"GET", "/ws?token=" + token, upgradeHeaders("X-Test", "fail"), 500},
 		{"GET", "/ws?token=" + token, upgradeHeaders("X-Test", "panic"), 500},
 	}
 	for _, c := range calls {
-		// The upgrade handler sits before the token check (it authenticates sockets itself), so the
-		// planted ?token= reaches it as a real client's would.
+		// Upgrades pass the token check (header first, then ?token=), so the planted secrets in the
+		// header and the query reach the handler as a real client's would.
 		if r := env.Do(c.method, c.path, `{"name":`, c.headers...); r.Status != c.status {
 			t.Fatalf("%s %s: %d, want %d: %s", c.method, c.path, r.Status, c.status, r.Body)
 		}

@@ -38,6 +38,8 @@ type Options struct {
 	WebSocket http.Handler
 	// WSStatus reports WebSocket clients for /ws-status.
 	WSStatus func() maestro.WSStatus
+	// EventLog reads the durable event log for GET /api/v2/events.
+	EventLog v2.EventReader
 	// Components report component health for /health.
 	Components map[string]maestro.HealthReporter
 	// Skills serves the skills routes of v1 and v2; nil serves no skills.
@@ -112,7 +114,10 @@ func New(opts Options) *Server {
 		Skills: opts.Skills,
 	})
 	api2 := humago.New(mux, v2.Config())
-	v2.Register(api2, v2.Deps{Services: opts.Services, Now: opts.Now, Skills: opts.Skills, Flags: opts.Flags, LogLevel: opts.LogLevel})
+	v2.Register(api2, v2.Deps{
+		Services: opts.Services, Now: opts.Now, Skills: opts.Skills, Flags: opts.Flags, LogLevel: opts.LogLevel,
+		Events: opts.EventLog,
+	})
 	documentAPI(api1.OpenAPI(), 1)
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
@@ -150,7 +155,13 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = withDeadline(s.opts.RequestTimeout, h)
 	h = shedLoad(s.opts.MaxInFlight, h)
 	h = rateLimit(s.opts.RateLimit, s.opts.RateBurst, h)
-	h = upgrades(s.opts.WebSocket, h)
+	ws := s.opts.WebSocket
+	if ws != nil {
+		// Upgrades branch off here, outside the requireToken that guards the REST handlers, so that
+		// branch checks the token too (header or ?token=).
+		ws = requireToken(s.opts.APIToken, ws)
+	}
+	h = upgrades(ws, h)
 	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)
 	h = s.observeMetrics(h)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"time"
 )
@@ -35,7 +36,15 @@ func (s *Store) SubscribeChanges() (<-chan struct{}, func()) {
 	if f.cancel == nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		f.cancel, f.done = cancel, make(chan struct{})
-		go s.pollDataVersion(ctx, f.done)
+		// The baseline is read before SubscribeChanges returns, so a commit made right after subscribing
+		// is always noticed.
+		conn, last, err := s.dataVersionConn(ctx)
+		if err != nil {
+			s.log.Error("change feed: cannot hold a connection; commits by other processes go unnoticed", "error", err)
+			close(f.done)
+		} else {
+			go s.pollDataVersion(ctx, conn, last, f.done)
+		}
 	}
 	return ch, func() {
 		f.mu.Lock()
@@ -56,34 +65,42 @@ func (s *Store) notifyChanges() {
 	}
 }
 
-func (s *Store) pollDataVersion(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
+// dataVersionConn takes the connection the poller keeps for itself and reads its first data_version.
+func (s *Store) dataVersionConn(ctx context.Context) (*sql.Conn, int64, error) {
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
-		s.log.Error("change feed: cannot hold a connection; commits by other processes go unnoticed", "error", err)
-		return
+		return nil, 0, err
 	}
+	var v int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		_ = conn.Close()
+		return nil, 0, err
+	}
+	return conn, v, nil
+}
+
+func (s *Store) pollDataVersion(ctx context.Context, conn *sql.Conn, last int64, done chan<- struct{}) {
+	defer close(done)
 	defer conn.Close()
-	var last int64 = -1
 	t := time.NewTicker(ChangePollInterval)
 	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		var v int64
 		if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			s.log.Warn("change feed: poll failed", "error", err)
-		} else if v != last {
-			if last != -1 {
-				s.notifyChanges()
-			}
-			last = v
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+		if v != last {
+			last = v
+			s.notifyChanges()
 		}
 	}
 }

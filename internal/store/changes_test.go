@@ -19,7 +19,6 @@ func TestStore_SubscribeChanges(t *testing.T) {
 	st := dbtest.New(t)
 	ch, stop := st.SubscribeChanges()
 	defer stop()
-	time.Sleep(2 * store.ChangePollInterval) // let the poller read its baseline
 
 	ctx := context.Background()
 	err := st.InTx(ctx, func(q *store.Q) error {

@@ -25,6 +25,7 @@ var statusOf = map[maestro.Code]int{
 	maestro.CodeUnsupportedVer:  http.StatusBadRequest,
 	maestro.CodePrecondition:    http.StatusPreconditionFailed,
 	maestro.CodeDependencyCycle: http.StatusUnprocessableEntity,
+	maestro.CodeUpgradeRequired: http.StatusUpgradeRequired,
 
 	maestro.CodeIdempotencyReused: http.StatusUnprocessableEntity,
 

@@ -24,6 +24,8 @@ type Deps struct {
 	Flags *flags.Flags
 	// LogLevel is the process log level the admin operations read and change.
 	LogLevel *slog.LevelVar
+	// Events reads the durable event log (GET /api/v2/events); nil answers 501.
+	Events EventReader
 }
 
 // Config returns the huma configuration of the v2 API. Like v1, responses carry no $schema member or
@@ -51,4 +53,5 @@ func Register(api huma.API, d Deps) {
 	registerTasks(api, d)
 	registerSkills(api, d)
 	registerAdmin(api, d)
+	registerEvents(api, d)
 }
