@@ -29,7 +29,7 @@ const (
 	CodeDependencyCycle Code = "DEPENDENCY_CYCLE"
 	// CodeIdempotencyReused: an Idempotency-Key was reused on the same route with a different request.
 	CodeIdempotencyReused Code = "IDEMPOTENCY_KEY_REUSED"
-	CodeUpgradeRequired Code = "UPGRADE_REQUIRED"
+	CodeUpgradeRequired   Code = "UPGRADE_REQUIRED"
 )
 
 // Spawn error codes (SPEC §4.2). They are lower-case on the wire because the CLI and UI match them.
