@@ -230,6 +230,8 @@ func TestSockets_StatusAndMetrics(t *testing.T) {
 	e.must("POST", "/api/projects", map[string]any{"name": "A", "workingDir": "/a"}, 201)
 	a.ping()
 	b.ping()
+	// The counter moves after the server's write returns, which can be just after the client read it.
+	waitFor(t, func() bool { return gauge(t, e, "maestro_ws_messages_sent_total") >= 4 })
 	if v := gauge(t, e, "maestro_ws_messages_sent_total"); v != 4 {
 		t.Fatalf("maestro_ws_messages_sent_total = %v, want 4 (an event and a pong each)", v)
 	}
