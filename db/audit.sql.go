@@ -27,7 +27,7 @@ type InsertAuditEntryParams struct {
 }
 
 func (q *Queries) InsertAuditEntry(ctx context.Context, arg InsertAuditEntryParams) error {
-	_, err := q.db.ExecContext(ctx, insertAuditEntry,
+	_, err := q.exec(ctx, q.insertAuditEntryStmt, insertAuditEntry,
 		arg.At,
 		arg.Actor,
 		arg.Method,
@@ -72,7 +72,7 @@ type ListAuditEntriesParams struct {
 // house pattern (col = narg OR narg IS NULL); the admin endpoint is not a hot path, so one query shape
 // serves every filter combination.
 func (q *Queries) ListAuditEntries(ctx context.Context, arg ListAuditEntriesParams) ([]AuditLog, error) {
-	rows, err := q.db.QueryContext(ctx, listAuditEntries,
+	rows, err := q.query(ctx, q.listAuditEntriesStmt, listAuditEntries,
 		arg.BeforeID,
 		arg.Actor,
 		arg.Method,
@@ -129,7 +129,7 @@ type PruneAuditEntriesParams struct {
 // Deletes at most @batch entries older than @cutoff, oldest first, so that one prune never holds the
 // write lock for long; the caller repeats until nothing is left to delete.
 func (q *Queries) PruneAuditEntries(ctx context.Context, arg PruneAuditEntriesParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, pruneAuditEntries, arg.Cutoff, arg.Batch)
+	result, err := q.exec(ctx, q.pruneAuditEntriesStmt, pruneAuditEntries, arg.Cutoff, arg.Batch)
 	if err != nil {
 		return 0, err
 	}

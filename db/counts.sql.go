@@ -14,7 +14,7 @@ SELECT kind, status, n FROM entity_counts ORDER BY kind, status
 `
 
 func (q *Queries) ListEntityCounts(ctx context.Context) ([]EntityCount, error) {
-	rows, err := q.db.QueryContext(ctx, listEntityCounts)
+	rows, err := q.query(ctx, q.listEntityCountsStmt, listEntityCounts)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,768 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.deleteFeatureFlagStmt, err = db.PrepareContext(ctx, deleteFeatureFlag); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteFeatureFlag: %w", err)
+	}
+	if q.deleteLinkStmt, err = db.PrepareContext(ctx, deleteLink); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteLink: %w", err)
+	}
+	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
+	}
+	if q.deleteSessionStmt, err = db.PrepareContext(ctx, deleteSession); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSession: %w", err)
+	}
+	if q.deleteTaskStmt, err = db.PrepareContext(ctx, deleteTask); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteTask: %w", err)
+	}
+	if q.deleteTemplateStmt, err = db.PrepareContext(ctx, deleteTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteTemplate: %w", err)
+	}
+	if q.detachChildTasksStmt, err = db.PrepareContext(ctx, detachChildTasks); err != nil {
+		return nil, fmt.Errorf("error preparing query DetachChildTasks: %w", err)
+	}
+	if q.eventSeqBoundsStmt, err = db.PrepareContext(ctx, eventSeqBounds); err != nil {
+		return nil, fmt.Errorf("error preparing query EventSeqBounds: %w", err)
+	}
+	if q.firstTemplateOfRoleStmt, err = db.PrepareContext(ctx, firstTemplateOfRole); err != nil {
+		return nil, fmt.Errorf("error preparing query FirstTemplateOfRole: %w", err)
+	}
+	if q.getFeatureFlagStmt, err = db.PrepareContext(ctx, getFeatureFlag); err != nil {
+		return nil, fmt.Errorf("error preparing query GetFeatureFlag: %w", err)
+	}
+	if q.getIdempotencyKeyStmt, err = db.PrepareContext(ctx, getIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetIdempotencyKey: %w", err)
+	}
+	if q.getProjectStmt, err = db.PrepareContext(ctx, getProject); err != nil {
+		return nil, fmt.Errorf("error preparing query GetProject: %w", err)
+	}
+	if q.getQueueStmt, err = db.PrepareContext(ctx, getQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query GetQueue: %w", err)
+	}
+	if q.getSessionStmt, err = db.PrepareContext(ctx, getSession); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSession: %w", err)
+	}
+	if q.getTaskStmt, err = db.PrepareContext(ctx, getTask); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTask: %w", err)
+	}
+	if q.getTaskRefStmt, err = db.PrepareContext(ctx, getTaskRef); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTaskRef: %w", err)
+	}
+	if q.getTemplateStmt, err = db.PrepareContext(ctx, getTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTemplate: %w", err)
+	}
+	if q.insertAuditEntryStmt, err = db.PrepareContext(ctx, insertAuditEntry); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertAuditEntry: %w", err)
+	}
+	if q.insertEventStmt, err = db.PrepareContext(ctx, insertEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertEvent: %w", err)
+	}
+	if q.insertFlagAuditStmt, err = db.PrepareContext(ctx, insertFlagAudit); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertFlagAudit: %w", err)
+	}
+	if q.insertLinkStmt, err = db.PrepareContext(ctx, insertLink); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertLink: %w", err)
+	}
+	if q.insertProjectStmt, err = db.PrepareContext(ctx, insertProject); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertProject: %w", err)
+	}
+	if q.insertQueueStmt, err = db.PrepareContext(ctx, insertQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertQueue: %w", err)
+	}
+	if q.insertQueueItemStmt, err = db.PrepareContext(ctx, insertQueueItem); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertQueueItem: %w", err)
+	}
+	if q.insertSessionStmt, err = db.PrepareContext(ctx, insertSession); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertSession: %w", err)
+	}
+	if q.insertSessionEventStmt, err = db.PrepareContext(ctx, insertSessionEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertSessionEvent: %w", err)
+	}
+	if q.insertSessionTimelineStmt, err = db.PrepareContext(ctx, insertSessionTimeline); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertSessionTimeline: %w", err)
+	}
+	if q.insertTaskStmt, err = db.PrepareContext(ctx, insertTask); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertTask: %w", err)
+	}
+	if q.insertTemplateStmt, err = db.PrepareContext(ctx, insertTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertTemplate: %w", err)
+	}
+	if q.listActiveSessionsStmt, err = db.PrepareContext(ctx, listActiveSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query ListActiveSessions: %w", err)
+	}
+	if q.listAuditEntriesStmt, err = db.PrepareContext(ctx, listAuditEntries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAuditEntries: %w", err)
+	}
+	if q.listChildTaskIDsStmt, err = db.PrepareContext(ctx, listChildTaskIDs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListChildTaskIDs: %w", err)
+	}
+	if q.listEntityCountsStmt, err = db.PrepareContext(ctx, listEntityCounts); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEntityCounts: %w", err)
+	}
+	if q.listEventsSinceStmt, err = db.PrepareContext(ctx, listEventsSince); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEventsSince: %w", err)
+	}
+	if q.listFeatureFlagsStmt, err = db.PrepareContext(ctx, listFeatureFlags); err != nil {
+		return nil, fmt.Errorf("error preparing query ListFeatureFlags: %w", err)
+	}
+	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
+	}
+	if q.listQueueItemsStmt, err = db.PrepareContext(ctx, listQueueItems); err != nil {
+		return nil, fmt.Errorf("error preparing query ListQueueItems: %w", err)
+	}
+	if q.listRootTasksStmt, err = db.PrepareContext(ctx, listRootTasks); err != nil {
+		return nil, fmt.Errorf("error preparing query ListRootTasks: %w", err)
+	}
+	if q.listSessionEventDataStmt, err = db.PrepareContext(ctx, listSessionEventData); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionEventData: %w", err)
+	}
+	if q.listSessionIDsOfTaskStmt, err = db.PrepareContext(ctx, listSessionIDsOfTask); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionIDsOfTask: %w", err)
+	}
+	if q.listSessionTimelineDataStmt, err = db.PrepareContext(ctx, listSessionTimelineData); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionTimelineData: %w", err)
+	}
+	if q.listSessionsStmt, err = db.PrepareContext(ctx, listSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessions: %w", err)
+	}
+	if q.listSessionsByProjectStmt, err = db.PrepareContext(ctx, listSessionsByProject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionsByProject: %w", err)
+	}
+	if q.listSessionsByStatusStmt, err = db.PrepareContext(ctx, listSessionsByStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionsByStatus: %w", err)
+	}
+	if q.listSessionsByTaskStmt, err = db.PrepareContext(ctx, listSessionsByTask); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionsByTask: %w", err)
+	}
+	if q.listTaskIDsOfSessionStmt, err = db.PrepareContext(ctx, listTaskIDsOfSession); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTaskIDsOfSession: %w", err)
+	}
+	if q.listTasksStmt, err = db.PrepareContext(ctx, listTasks); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTasks: %w", err)
+	}
+	if q.listTasksByParentStmt, err = db.PrepareContext(ctx, listTasksByParent); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTasksByParent: %w", err)
+	}
+	if q.listTasksByProjectStmt, err = db.PrepareContext(ctx, listTasksByProject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTasksByProject: %w", err)
+	}
+	if q.listTasksByStatusStmt, err = db.PrepareContext(ctx, listTasksByStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTasksByStatus: %w", err)
+	}
+	if q.listTemplatesStmt, err = db.PrepareContext(ctx, listTemplates); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTemplates: %w", err)
+	}
+	if q.projectHasSessionsStmt, err = db.PrepareContext(ctx, projectHasSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query ProjectHasSessions: %w", err)
+	}
+	if q.projectHasTasksStmt, err = db.PrepareContext(ctx, projectHasTasks); err != nil {
+		return nil, fmt.Errorf("error preparing query ProjectHasTasks: %w", err)
+	}
+	if q.pruneAuditEntriesStmt, err = db.PrepareContext(ctx, pruneAuditEntries); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneAuditEntries: %w", err)
+	}
+	if q.pruneEventsStmt, err = db.PrepareContext(ctx, pruneEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneEvents: %w", err)
+	}
+	if q.pruneIdempotencyKeysStmt, err = db.PrepareContext(ctx, pruneIdempotencyKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query PruneIdempotencyKeys: %w", err)
+	}
+	if q.putIdempotencyKeyStmt, err = db.PrepareContext(ctx, putIdempotencyKey); err != nil {
+		return nil, fmt.Errorf("error preparing query PutIdempotencyKey: %w", err)
+	}
+	if q.sessionExistsStmt, err = db.PrepareContext(ctx, sessionExists); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionExists: %w", err)
+	}
+	if q.setLinkSessionPosStmt, err = db.PrepareContext(ctx, setLinkSessionPos); err != nil {
+		return nil, fmt.Errorf("error preparing query SetLinkSessionPos: %w", err)
+	}
+	if q.setLinkTaskPosStmt, err = db.PrepareContext(ctx, setLinkTaskPos); err != nil {
+		return nil, fmt.Errorf("error preparing query SetLinkTaskPos: %w", err)
+	}
+	if q.setTaskSessionStatusStmt, err = db.PrepareContext(ctx, setTaskSessionStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query SetTaskSessionStatus: %w", err)
+	}
+	if q.taskExistsStmt, err = db.PrepareContext(ctx, taskExists); err != nil {
+		return nil, fmt.Errorf("error preparing query TaskExists: %w", err)
+	}
+	if q.touchSessionStmt, err = db.PrepareContext(ctx, touchSession); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchSession: %w", err)
+	}
+	if q.touchTaskStmt, err = db.PrepareContext(ctx, touchTask); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchTask: %w", err)
+	}
+	if q.updateProjectStmt, err = db.PrepareContext(ctx, updateProject); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateProject: %w", err)
+	}
+	if q.updateQueueStmt, err = db.PrepareContext(ctx, updateQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateQueue: %w", err)
+	}
+	if q.updateQueueItemStmt, err = db.PrepareContext(ctx, updateQueueItem); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateQueueItem: %w", err)
+	}
+	if q.updateSessionStmt, err = db.PrepareContext(ctx, updateSession); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateSession: %w", err)
+	}
+	if q.updateTaskStmt, err = db.PrepareContext(ctx, updateTask); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateTask: %w", err)
+	}
+	if q.updateTemplateStmt, err = db.PrepareContext(ctx, updateTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateTemplate: %w", err)
+	}
+	if q.upsertFeatureFlagStmt, err = db.PrepareContext(ctx, upsertFeatureFlag); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertFeatureFlag: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.deleteFeatureFlagStmt != nil {
+		if cerr := q.deleteFeatureFlagStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteFeatureFlagStmt: %w", cerr)
+		}
+	}
+	if q.deleteLinkStmt != nil {
+		if cerr := q.deleteLinkStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteLinkStmt: %w", cerr)
+		}
+	}
+	if q.deleteProjectStmt != nil {
+		if cerr := q.deleteProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteProjectStmt: %w", cerr)
+		}
+	}
+	if q.deleteSessionStmt != nil {
+		if cerr := q.deleteSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSessionStmt: %w", cerr)
+		}
+	}
+	if q.deleteTaskStmt != nil {
+		if cerr := q.deleteTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteTaskStmt: %w", cerr)
+		}
+	}
+	if q.deleteTemplateStmt != nil {
+		if cerr := q.deleteTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteTemplateStmt: %w", cerr)
+		}
+	}
+	if q.detachChildTasksStmt != nil {
+		if cerr := q.detachChildTasksStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing detachChildTasksStmt: %w", cerr)
+		}
+	}
+	if q.eventSeqBoundsStmt != nil {
+		if cerr := q.eventSeqBoundsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing eventSeqBoundsStmt: %w", cerr)
+		}
+	}
+	if q.firstTemplateOfRoleStmt != nil {
+		if cerr := q.firstTemplateOfRoleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing firstTemplateOfRoleStmt: %w", cerr)
+		}
+	}
+	if q.getFeatureFlagStmt != nil {
+		if cerr := q.getFeatureFlagStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getFeatureFlagStmt: %w", cerr)
+		}
+	}
+	if q.getIdempotencyKeyStmt != nil {
+		if cerr := q.getIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getIdempotencyKeyStmt: %w", cerr)
+		}
+	}
+	if q.getProjectStmt != nil {
+		if cerr := q.getProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getProjectStmt: %w", cerr)
+		}
+	}
+	if q.getQueueStmt != nil {
+		if cerr := q.getQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getQueueStmt: %w", cerr)
+		}
+	}
+	if q.getSessionStmt != nil {
+		if cerr := q.getSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSessionStmt: %w", cerr)
+		}
+	}
+	if q.getTaskStmt != nil {
+		if cerr := q.getTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTaskStmt: %w", cerr)
+		}
+	}
+	if q.getTaskRefStmt != nil {
+		if cerr := q.getTaskRefStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTaskRefStmt: %w", cerr)
+		}
+	}
+	if q.getTemplateStmt != nil {
+		if cerr := q.getTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTemplateStmt: %w", cerr)
+		}
+	}
+	if q.insertAuditEntryStmt != nil {
+		if cerr := q.insertAuditEntryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertAuditEntryStmt: %w", cerr)
+		}
+	}
+	if q.insertEventStmt != nil {
+		if cerr := q.insertEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertEventStmt: %w", cerr)
+		}
+	}
+	if q.insertFlagAuditStmt != nil {
+		if cerr := q.insertFlagAuditStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertFlagAuditStmt: %w", cerr)
+		}
+	}
+	if q.insertLinkStmt != nil {
+		if cerr := q.insertLinkStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertLinkStmt: %w", cerr)
+		}
+	}
+	if q.insertProjectStmt != nil {
+		if cerr := q.insertProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertProjectStmt: %w", cerr)
+		}
+	}
+	if q.insertQueueStmt != nil {
+		if cerr := q.insertQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertQueueStmt: %w", cerr)
+		}
+	}
+	if q.insertQueueItemStmt != nil {
+		if cerr := q.insertQueueItemStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertQueueItemStmt: %w", cerr)
+		}
+	}
+	if q.insertSessionStmt != nil {
+		if cerr := q.insertSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertSessionStmt: %w", cerr)
+		}
+	}
+	if q.insertSessionEventStmt != nil {
+		if cerr := q.insertSessionEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertSessionEventStmt: %w", cerr)
+		}
+	}
+	if q.insertSessionTimelineStmt != nil {
+		if cerr := q.insertSessionTimelineStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertSessionTimelineStmt: %w", cerr)
+		}
+	}
+	if q.insertTaskStmt != nil {
+		if cerr := q.insertTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertTaskStmt: %w", cerr)
+		}
+	}
+	if q.insertTemplateStmt != nil {
+		if cerr := q.insertTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertTemplateStmt: %w", cerr)
+		}
+	}
+	if q.listActiveSessionsStmt != nil {
+		if cerr := q.listActiveSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listActiveSessionsStmt: %w", cerr)
+		}
+	}
+	if q.listAuditEntriesStmt != nil {
+		if cerr := q.listAuditEntriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAuditEntriesStmt: %w", cerr)
+		}
+	}
+	if q.listChildTaskIDsStmt != nil {
+		if cerr := q.listChildTaskIDsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listChildTaskIDsStmt: %w", cerr)
+		}
+	}
+	if q.listEntityCountsStmt != nil {
+		if cerr := q.listEntityCountsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEntityCountsStmt: %w", cerr)
+		}
+	}
+	if q.listEventsSinceStmt != nil {
+		if cerr := q.listEventsSinceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEventsSinceStmt: %w", cerr)
+		}
+	}
+	if q.listFeatureFlagsStmt != nil {
+		if cerr := q.listFeatureFlagsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listFeatureFlagsStmt: %w", cerr)
+		}
+	}
+	if q.listProjectsStmt != nil {
+		if cerr := q.listProjectsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectsStmt: %w", cerr)
+		}
+	}
+	if q.listQueueItemsStmt != nil {
+		if cerr := q.listQueueItemsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listQueueItemsStmt: %w", cerr)
+		}
+	}
+	if q.listRootTasksStmt != nil {
+		if cerr := q.listRootTasksStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listRootTasksStmt: %w", cerr)
+		}
+	}
+	if q.listSessionEventDataStmt != nil {
+		if cerr := q.listSessionEventDataStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionEventDataStmt: %w", cerr)
+		}
+	}
+	if q.listSessionIDsOfTaskStmt != nil {
+		if cerr := q.listSessionIDsOfTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionIDsOfTaskStmt: %w", cerr)
+		}
+	}
+	if q.listSessionTimelineDataStmt != nil {
+		if cerr := q.listSessionTimelineDataStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionTimelineDataStmt: %w", cerr)
+		}
+	}
+	if q.listSessionsStmt != nil {
+		if cerr := q.listSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionsStmt: %w", cerr)
+		}
+	}
+	if q.listSessionsByProjectStmt != nil {
+		if cerr := q.listSessionsByProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionsByProjectStmt: %w", cerr)
+		}
+	}
+	if q.listSessionsByStatusStmt != nil {
+		if cerr := q.listSessionsByStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionsByStatusStmt: %w", cerr)
+		}
+	}
+	if q.listSessionsByTaskStmt != nil {
+		if cerr := q.listSessionsByTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionsByTaskStmt: %w", cerr)
+		}
+	}
+	if q.listTaskIDsOfSessionStmt != nil {
+		if cerr := q.listTaskIDsOfSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTaskIDsOfSessionStmt: %w", cerr)
+		}
+	}
+	if q.listTasksStmt != nil {
+		if cerr := q.listTasksStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTasksStmt: %w", cerr)
+		}
+	}
+	if q.listTasksByParentStmt != nil {
+		if cerr := q.listTasksByParentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTasksByParentStmt: %w", cerr)
+		}
+	}
+	if q.listTasksByProjectStmt != nil {
+		if cerr := q.listTasksByProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTasksByProjectStmt: %w", cerr)
+		}
+	}
+	if q.listTasksByStatusStmt != nil {
+		if cerr := q.listTasksByStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTasksByStatusStmt: %w", cerr)
+		}
+	}
+	if q.listTemplatesStmt != nil {
+		if cerr := q.listTemplatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTemplatesStmt: %w", cerr)
+		}
+	}
+	if q.projectHasSessionsStmt != nil {
+		if cerr := q.projectHasSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing projectHasSessionsStmt: %w", cerr)
+		}
+	}
+	if q.projectHasTasksStmt != nil {
+		if cerr := q.projectHasTasksStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing projectHasTasksStmt: %w", cerr)
+		}
+	}
+	if q.pruneAuditEntriesStmt != nil {
+		if cerr := q.pruneAuditEntriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneAuditEntriesStmt: %w", cerr)
+		}
+	}
+	if q.pruneEventsStmt != nil {
+		if cerr := q.pruneEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneEventsStmt: %w", cerr)
+		}
+	}
+	if q.pruneIdempotencyKeysStmt != nil {
+		if cerr := q.pruneIdempotencyKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pruneIdempotencyKeysStmt: %w", cerr)
+		}
+	}
+	if q.putIdempotencyKeyStmt != nil {
+		if cerr := q.putIdempotencyKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing putIdempotencyKeyStmt: %w", cerr)
+		}
+	}
+	if q.sessionExistsStmt != nil {
+		if cerr := q.sessionExistsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionExistsStmt: %w", cerr)
+		}
+	}
+	if q.setLinkSessionPosStmt != nil {
+		if cerr := q.setLinkSessionPosStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setLinkSessionPosStmt: %w", cerr)
+		}
+	}
+	if q.setLinkTaskPosStmt != nil {
+		if cerr := q.setLinkTaskPosStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setLinkTaskPosStmt: %w", cerr)
+		}
+	}
+	if q.setTaskSessionStatusStmt != nil {
+		if cerr := q.setTaskSessionStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setTaskSessionStatusStmt: %w", cerr)
+		}
+	}
+	if q.taskExistsStmt != nil {
+		if cerr := q.taskExistsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing taskExistsStmt: %w", cerr)
+		}
+	}
+	if q.touchSessionStmt != nil {
+		if cerr := q.touchSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchSessionStmt: %w", cerr)
+		}
+	}
+	if q.touchTaskStmt != nil {
+		if cerr := q.touchTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchTaskStmt: %w", cerr)
+		}
+	}
+	if q.updateProjectStmt != nil {
+		if cerr := q.updateProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateProjectStmt: %w", cerr)
+		}
+	}
+	if q.updateQueueStmt != nil {
+		if cerr := q.updateQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateQueueStmt: %w", cerr)
+		}
+	}
+	if q.updateQueueItemStmt != nil {
+		if cerr := q.updateQueueItemStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateQueueItemStmt: %w", cerr)
+		}
+	}
+	if q.updateSessionStmt != nil {
+		if cerr := q.updateSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateSessionStmt: %w", cerr)
+		}
+	}
+	if q.updateTaskStmt != nil {
+		if cerr := q.updateTaskStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateTaskStmt: %w", cerr)
+		}
+	}
+	if q.updateTemplateStmt != nil {
+		if cerr := q.updateTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateTemplateStmt: %w", cerr)
+		}
+	}
+	if q.upsertFeatureFlagStmt != nil {
+		if cerr := q.upsertFeatureFlagStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertFeatureFlagStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                          DBTX
+	tx                          *sql.Tx
+	deleteFeatureFlagStmt       *sql.Stmt
+	deleteLinkStmt              *sql.Stmt
+	deleteProjectStmt           *sql.Stmt
+	deleteSessionStmt           *sql.Stmt
+	deleteTaskStmt              *sql.Stmt
+	deleteTemplateStmt          *sql.Stmt
+	detachChildTasksStmt        *sql.Stmt
+	eventSeqBoundsStmt          *sql.Stmt
+	firstTemplateOfRoleStmt     *sql.Stmt
+	getFeatureFlagStmt          *sql.Stmt
+	getIdempotencyKeyStmt       *sql.Stmt
+	getProjectStmt              *sql.Stmt
+	getQueueStmt                *sql.Stmt
+	getSessionStmt              *sql.Stmt
+	getTaskStmt                 *sql.Stmt
+	getTaskRefStmt              *sql.Stmt
+	getTemplateStmt             *sql.Stmt
+	insertAuditEntryStmt        *sql.Stmt
+	insertEventStmt             *sql.Stmt
+	insertFlagAuditStmt         *sql.Stmt
+	insertLinkStmt              *sql.Stmt
+	insertProjectStmt           *sql.Stmt
+	insertQueueStmt             *sql.Stmt
+	insertQueueItemStmt         *sql.Stmt
+	insertSessionStmt           *sql.Stmt
+	insertSessionEventStmt      *sql.Stmt
+	insertSessionTimelineStmt   *sql.Stmt
+	insertTaskStmt              *sql.Stmt
+	insertTemplateStmt          *sql.Stmt
+	listActiveSessionsStmt      *sql.Stmt
+	listAuditEntriesStmt        *sql.Stmt
+	listChildTaskIDsStmt        *sql.Stmt
+	listEntityCountsStmt        *sql.Stmt
+	listEventsSinceStmt         *sql.Stmt
+	listFeatureFlagsStmt        *sql.Stmt
+	listProjectsStmt            *sql.Stmt
+	listQueueItemsStmt          *sql.Stmt
+	listRootTasksStmt           *sql.Stmt
+	listSessionEventDataStmt    *sql.Stmt
+	listSessionIDsOfTaskStmt    *sql.Stmt
+	listSessionTimelineDataStmt *sql.Stmt
+	listSessionsStmt            *sql.Stmt
+	listSessionsByProjectStmt   *sql.Stmt
+	listSessionsByStatusStmt    *sql.Stmt
+	listSessionsByTaskStmt      *sql.Stmt
+	listTaskIDsOfSessionStmt    *sql.Stmt
+	listTasksStmt               *sql.Stmt
+	listTasksByParentStmt       *sql.Stmt
+	listTasksByProjectStmt      *sql.Stmt
+	listTasksByStatusStmt       *sql.Stmt
+	listTemplatesStmt           *sql.Stmt
+	projectHasSessionsStmt      *sql.Stmt
+	projectHasTasksStmt         *sql.Stmt
+	pruneAuditEntriesStmt       *sql.Stmt
+	pruneEventsStmt             *sql.Stmt
+	pruneIdempotencyKeysStmt    *sql.Stmt
+	putIdempotencyKeyStmt       *sql.Stmt
+	sessionExistsStmt           *sql.Stmt
+	setLinkSessionPosStmt       *sql.Stmt
+	setLinkTaskPosStmt          *sql.Stmt
+	setTaskSessionStatusStmt    *sql.Stmt
+	taskExistsStmt              *sql.Stmt
+	touchSessionStmt            *sql.Stmt
+	touchTaskStmt               *sql.Stmt
+	updateProjectStmt           *sql.Stmt
+	updateQueueStmt             *sql.Stmt
+	updateQueueItemStmt         *sql.Stmt
+	updateSessionStmt           *sql.Stmt
+	updateTaskStmt              *sql.Stmt
+	updateTemplateStmt          *sql.Stmt
+	upsertFeatureFlagStmt       *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                          tx,
+		tx:                          tx,
+		deleteFeatureFlagStmt:       q.deleteFeatureFlagStmt,
+		deleteLinkStmt:              q.deleteLinkStmt,
+		deleteProjectStmt:           q.deleteProjectStmt,
+		deleteSessionStmt:           q.deleteSessionStmt,
+		deleteTaskStmt:              q.deleteTaskStmt,
+		deleteTemplateStmt:          q.deleteTemplateStmt,
+		detachChildTasksStmt:        q.detachChildTasksStmt,
+		eventSeqBoundsStmt:          q.eventSeqBoundsStmt,
+		firstTemplateOfRoleStmt:     q.firstTemplateOfRoleStmt,
+		getFeatureFlagStmt:          q.getFeatureFlagStmt,
+		getIdempotencyKeyStmt:       q.getIdempotencyKeyStmt,
+		getProjectStmt:              q.getProjectStmt,
+		getQueueStmt:                q.getQueueStmt,
+		getSessionStmt:              q.getSessionStmt,
+		getTaskStmt:                 q.getTaskStmt,
+		getTaskRefStmt:              q.getTaskRefStmt,
+		getTemplateStmt:             q.getTemplateStmt,
+		insertAuditEntryStmt:        q.insertAuditEntryStmt,
+		insertEventStmt:             q.insertEventStmt,
+		insertFlagAuditStmt:         q.insertFlagAuditStmt,
+		insertLinkStmt:              q.insertLinkStmt,
+		insertProjectStmt:           q.insertProjectStmt,
+		insertQueueStmt:             q.insertQueueStmt,
+		insertQueueItemStmt:         q.insertQueueItemStmt,
+		insertSessionStmt:           q.insertSessionStmt,
+		insertSessionEventStmt:      q.insertSessionEventStmt,
+		insertSessionTimelineStmt:   q.insertSessionTimelineStmt,
+		insertTaskStmt:              q.insertTaskStmt,
+		insertTemplateStmt:          q.insertTemplateStmt,
+		listActiveSessionsStmt:      q.listActiveSessionsStmt,
+		listAuditEntriesStmt:        q.listAuditEntriesStmt,
+		listChildTaskIDsStmt:        q.listChildTaskIDsStmt,
+		listEntityCountsStmt:        q.listEntityCountsStmt,
+		listEventsSinceStmt:         q.listEventsSinceStmt,
+		listFeatureFlagsStmt:        q.listFeatureFlagsStmt,
+		listProjectsStmt:            q.listProjectsStmt,
+		listQueueItemsStmt:          q.listQueueItemsStmt,
+		listRootTasksStmt:           q.listRootTasksStmt,
+		listSessionEventDataStmt:    q.listSessionEventDataStmt,
+		listSessionIDsOfTaskStmt:    q.listSessionIDsOfTaskStmt,
+		listSessionTimelineDataStmt: q.listSessionTimelineDataStmt,
+		listSessionsStmt:            q.listSessionsStmt,
+		listSessionsByProjectStmt:   q.listSessionsByProjectStmt,
+		listSessionsByStatusStmt:    q.listSessionsByStatusStmt,
+		listSessionsByTaskStmt:      q.listSessionsByTaskStmt,
+		listTaskIDsOfSessionStmt:    q.listTaskIDsOfSessionStmt,
+		listTasksStmt:               q.listTasksStmt,
+		listTasksByParentStmt:       q.listTasksByParentStmt,
+		listTasksByProjectStmt:      q.listTasksByProjectStmt,
+		listTasksByStatusStmt:       q.listTasksByStatusStmt,
+		listTemplatesStmt:           q.listTemplatesStmt,
+		projectHasSessionsStmt:      q.projectHasSessionsStmt,
+		projectHasTasksStmt:         q.projectHasTasksStmt,
+		pruneAuditEntriesStmt:       q.pruneAuditEntriesStmt,
+		pruneEventsStmt:             q.pruneEventsStmt,
+		pruneIdempotencyKeysStmt:    q.pruneIdempotencyKeysStmt,
+		putIdempotencyKeyStmt:       q.putIdempotencyKeyStmt,
+		sessionExistsStmt:           q.sessionExistsStmt,
+		setLinkSessionPosStmt:       q.setLinkSessionPosStmt,
+		setLinkTaskPosStmt:          q.setLinkTaskPosStmt,
+		setTaskSessionStatusStmt:    q.setTaskSessionStatusStmt,
+		taskExistsStmt:              q.taskExistsStmt,
+		touchSessionStmt:            q.touchSessionStmt,
+		touchTaskStmt:               q.touchTaskStmt,
+		updateProjectStmt:           q.updateProjectStmt,
+		updateQueueStmt:             q.updateQueueStmt,
+		updateQueueItemStmt:         q.updateQueueItemStmt,
+		updateSessionStmt:           q.updateSessionStmt,
+		updateTaskStmt:              q.updateTaskStmt,
+		updateTemplateStmt:          q.updateTemplateStmt,
+		upsertFeatureFlagStmt:       q.upsertFeatureFlagStmt,
 	}
 }

@@ -20,7 +20,7 @@ type EventSeqBoundsRow struct {
 }
 
 func (q *Queries) EventSeqBounds(ctx context.Context) (EventSeqBoundsRow, error) {
-	row := q.db.QueryRowContext(ctx, eventSeqBounds)
+	row := q.queryRow(ctx, q.eventSeqBoundsStmt, eventSeqBounds)
 	var i EventSeqBoundsRow
 	err := row.Scan(&i.MinSeq, &i.MaxSeq)
 	return i, err
@@ -41,7 +41,7 @@ type InsertEventParams struct {
 }
 
 func (q *Queries) InsertEvent(ctx context.Context, arg InsertEventParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, insertEvent,
+	row := q.queryRow(ctx, q.insertEventStmt, insertEvent,
 		arg.Type,
 		arg.Payload,
 		arg.ProjectID,
@@ -63,7 +63,7 @@ type ListEventsSinceParams struct {
 }
 
 func (q *Queries) ListEventsSince(ctx context.Context, arg ListEventsSinceParams) ([]Event, error) {
-	rows, err := q.db.QueryContext(ctx, listEventsSince, arg.Seq, arg.Limit)
+	rows, err := q.query(ctx, q.listEventsSinceStmt, listEventsSince, arg.Seq, arg.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ type PruneEventsParams struct {
 
 // Deletes events older than the cutoff, but never one above max_prunable_seq (the newest rows are kept).
 func (q *Queries) PruneEvents(ctx context.Context, arg PruneEventsParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, pruneEvents, arg.Cutoff, arg.MaxPrunableSeq)
+	result, err := q.exec(ctx, q.pruneEventsStmt, pruneEvents, arg.Cutoff, arg.MaxPrunableSeq)
 	if err != nil {
 		return 0, err
 	}

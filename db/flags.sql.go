@@ -15,7 +15,7 @@ DELETE FROM feature_flags WHERE key = ?
 `
 
 func (q *Queries) DeleteFeatureFlag(ctx context.Context, key string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteFeatureFlag, key)
+	result, err := q.exec(ctx, q.deleteFeatureFlagStmt, deleteFeatureFlag, key)
 	if err != nil {
 		return 0, err
 	}
@@ -27,7 +27,7 @@ SELECT "key", enabled, description, updated_at, updated_by FROM feature_flags WH
 `
 
 func (q *Queries) GetFeatureFlag(ctx context.Context, key string) (FeatureFlag, error) {
-	row := q.db.QueryRowContext(ctx, getFeatureFlag, key)
+	row := q.queryRow(ctx, q.getFeatureFlagStmt, getFeatureFlag, key)
 	var i FeatureFlag
 	err := row.Scan(
 		&i.Key,
@@ -57,7 +57,7 @@ type InsertFlagAuditParams struct {
 
 // The audit row of one flag change, written in the transaction of the change (who changed what).
 func (q *Queries) InsertFlagAudit(ctx context.Context, arg InsertFlagAuditParams) error {
-	_, err := q.db.ExecContext(ctx, insertFlagAudit,
+	_, err := q.exec(ctx, q.insertFlagAuditStmt, insertFlagAudit,
 		arg.At,
 		arg.Actor,
 		arg.Method,
@@ -77,7 +77,7 @@ SELECT "key", enabled, description, updated_at, updated_by FROM feature_flags OR
 
 // Feature flag overrides (internal/flags). A key without a row takes its coded default.
 func (q *Queries) ListFeatureFlags(ctx context.Context) ([]FeatureFlag, error) {
-	rows, err := q.db.QueryContext(ctx, listFeatureFlags)
+	rows, err := q.query(ctx, q.listFeatureFlagsStmt, listFeatureFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ type UpsertFeatureFlagParams struct {
 }
 
 func (q *Queries) UpsertFeatureFlag(ctx context.Context, arg UpsertFeatureFlagParams) error {
-	_, err := q.db.ExecContext(ctx, upsertFeatureFlag,
+	_, err := q.exec(ctx, q.upsertFeatureFlagStmt, upsertFeatureFlag,
 		arg.Key,
 		arg.Enabled,
 		arg.Description,

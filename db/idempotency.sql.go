@@ -21,7 +21,7 @@ type GetIdempotencyKeyParams struct {
 
 // Responses remembered for v2 Idempotency-Key retries.
 func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (IdempotencyKey, error) {
-	row := q.db.QueryRowContext(ctx, getIdempotencyKey, arg.Route, arg.Key)
+	row := q.queryRow(ctx, q.getIdempotencyKeyStmt, getIdempotencyKey, arg.Route, arg.Key)
 	var i IdempotencyKey
 	err := row.Scan(
 		&i.Route,
@@ -40,7 +40,7 @@ DELETE FROM idempotency_keys WHERE created_at < ?
 `
 
 func (q *Queries) PruneIdempotencyKeys(ctx context.Context, createdAt int64) (int64, error) {
-	result, err := q.db.ExecContext(ctx, pruneIdempotencyKeys, createdAt)
+	result, err := q.exec(ctx, q.pruneIdempotencyKeysStmt, pruneIdempotencyKeys, createdAt)
 	if err != nil {
 		return 0, err
 	}
@@ -67,7 +67,7 @@ type PutIdempotencyKeyParams struct {
 
 // Replaces an expired entry of the same route and key (callers check expiry first).
 func (q *Queries) PutIdempotencyKey(ctx context.Context, arg PutIdempotencyKeyParams) error {
-	_, err := q.db.ExecContext(ctx, putIdempotencyKey,
+	_, err := q.exec(ctx, q.putIdempotencyKeyStmt, putIdempotencyKey,
 		arg.Route,
 		arg.Key,
 		arg.Status,

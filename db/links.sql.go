@@ -19,7 +19,7 @@ type DeleteLinkParams struct {
 }
 
 func (q *Queries) DeleteLink(ctx context.Context, arg DeleteLinkParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteLink, arg.TaskID, arg.SessionID)
+	result, err := q.exec(ctx, q.deleteLinkStmt, deleteLink, arg.TaskID, arg.SessionID)
 	if err != nil {
 		return 0, err
 	}
@@ -41,7 +41,7 @@ type InsertLinkParams struct {
 
 // Appends the link at the end of both sides' lists; an existing link is left where it is.
 func (q *Queries) InsertLink(ctx context.Context, arg InsertLinkParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, insertLink, arg.TaskID, arg.SessionID)
+	result, err := q.exec(ctx, q.insertLinkStmt, insertLink, arg.TaskID, arg.SessionID)
 	if err != nil {
 		return 0, err
 	}
@@ -53,7 +53,7 @@ SELECT session_id FROM task_sessions WHERE task_id = ? ORDER BY task_pos
 `
 
 func (q *Queries) ListSessionIDsOfTask(ctx context.Context, taskID string) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, listSessionIDsOfTask, taskID)
+	rows, err := q.query(ctx, q.listSessionIDsOfTaskStmt, listSessionIDsOfTask, taskID)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ SELECT task_id FROM task_sessions WHERE session_id = ? ORDER BY session_pos
 `
 
 func (q *Queries) ListTaskIDsOfSession(ctx context.Context, sessionID string) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, listTaskIDsOfSession, sessionID)
+	rows, err := q.query(ctx, q.listTaskIDsOfSessionStmt, listTaskIDsOfSession, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ type SetLinkSessionPosParams struct {
 }
 
 func (q *Queries) SetLinkSessionPos(ctx context.Context, arg SetLinkSessionPosParams) error {
-	_, err := q.db.ExecContext(ctx, setLinkSessionPos, arg.SessionPos, arg.TaskID, arg.SessionID)
+	_, err := q.exec(ctx, q.setLinkSessionPosStmt, setLinkSessionPos, arg.SessionPos, arg.TaskID, arg.SessionID)
 	return err
 }
 
@@ -128,6 +128,6 @@ type SetLinkTaskPosParams struct {
 }
 
 func (q *Queries) SetLinkTaskPos(ctx context.Context, arg SetLinkTaskPosParams) error {
-	_, err := q.db.ExecContext(ctx, setLinkTaskPos, arg.TaskPos, arg.TaskID, arg.SessionID)
+	_, err := q.exec(ctx, q.setLinkTaskPosStmt, setLinkTaskPos, arg.TaskPos, arg.TaskID, arg.SessionID)
 	return err
 }

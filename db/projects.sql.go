@@ -14,7 +14,7 @@ DELETE FROM projects WHERE id = ?
 `
 
 func (q *Queries) DeleteProject(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteProject, id)
+	result, err := q.exec(ctx, q.deleteProjectStmt, deleteProject, id)
 	if err != nil {
 		return 0, err
 	}
@@ -26,7 +26,7 @@ SELECT id, name, working_dir, description, created_at, updated_at FROM projects 
 `
 
 func (q *Queries) GetProject(ctx context.Context, id string) (Project, error) {
-	row := q.db.QueryRowContext(ctx, getProject, id)
+	row := q.queryRow(ctx, q.getProjectStmt, getProject, id)
 	var i Project
 	err := row.Scan(
 		&i.ID,
@@ -54,7 +54,7 @@ type InsertProjectParams struct {
 }
 
 func (q *Queries) InsertProject(ctx context.Context, arg InsertProjectParams) error {
-	_, err := q.db.ExecContext(ctx, insertProject,
+	_, err := q.exec(ctx, q.insertProjectStmt, insertProject,
 		arg.ID,
 		arg.Name,
 		arg.WorkingDir,
@@ -70,7 +70,7 @@ SELECT id, name, working_dir, description, created_at, updated_at FROM projects 
 `
 
 func (q *Queries) ListProjects(ctx context.Context) ([]Project, error) {
-	rows, err := q.db.QueryContext(ctx, listProjects)
+	rows, err := q.query(ctx, q.listProjectsStmt, listProjects)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ SELECT EXISTS (SELECT 1 FROM sessions WHERE project_id = ?) AS has_sessions
 `
 
 func (q *Queries) ProjectHasSessions(ctx context.Context, projectID string) (bool, error) {
-	row := q.db.QueryRowContext(ctx, projectHasSessions, projectID)
+	row := q.queryRow(ctx, q.projectHasSessionsStmt, projectHasSessions, projectID)
 	var has_sessions bool
 	err := row.Scan(&has_sessions)
 	return has_sessions, err
@@ -115,7 +115,7 @@ SELECT EXISTS (SELECT 1 FROM tasks WHERE project_id = ?) AS has_tasks
 `
 
 func (q *Queries) ProjectHasTasks(ctx context.Context, projectID string) (bool, error) {
-	row := q.db.QueryRowContext(ctx, projectHasTasks, projectID)
+	row := q.queryRow(ctx, q.projectHasTasksStmt, projectHasTasks, projectID)
 	var has_tasks bool
 	err := row.Scan(&has_tasks)
 	return has_tasks, err
@@ -134,7 +134,7 @@ type UpdateProjectParams struct {
 }
 
 func (q *Queries) UpdateProject(ctx context.Context, arg UpdateProjectParams) error {
-	_, err := q.db.ExecContext(ctx, updateProject,
+	_, err := q.exec(ctx, q.updateProjectStmt, updateProject,
 		arg.Name,
 		arg.WorkingDir,
 		arg.Description,

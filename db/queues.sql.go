@@ -15,7 +15,7 @@ SELECT session_id, current_index, created_at, updated_at FROM queues WHERE sessi
 `
 
 func (q *Queries) GetQueue(ctx context.Context, sessionID string) (Queue, error) {
-	row := q.db.QueryRowContext(ctx, getQueue, sessionID)
+	row := q.queryRow(ctx, q.getQueueStmt, getQueue, sessionID)
 	var i Queue
 	err := row.Scan(
 		&i.SessionID,
@@ -38,7 +38,7 @@ type InsertQueueParams struct {
 }
 
 func (q *Queries) InsertQueue(ctx context.Context, arg InsertQueueParams) error {
-	_, err := q.db.ExecContext(ctx, insertQueue,
+	_, err := q.exec(ctx, q.insertQueueStmt, insertQueue,
 		arg.SessionID,
 		arg.CurrentIndex,
 		arg.CreatedAt,
@@ -62,7 +62,7 @@ type InsertQueueItemParams struct {
 
 // Appends an item: positions are 0, 1, 2 and so on in push order, so an item's position is its index in the queue.
 func (q *Queries) InsertQueueItem(ctx context.Context, arg InsertQueueItemParams) error {
-	_, err := q.db.ExecContext(ctx, insertQueueItem,
+	_, err := q.exec(ctx, q.insertQueueItemStmt, insertQueueItem,
 		arg.SessionID,
 		arg.TaskID,
 		arg.Status,
@@ -76,7 +76,7 @@ SELECT session_id, position, task_id, status, added_at, started_at, completed_at
 `
 
 func (q *Queries) ListQueueItems(ctx context.Context, sessionID string) ([]QueueItem, error) {
-	rows, err := q.db.QueryContext(ctx, listQueueItems, sessionID)
+	rows, err := q.query(ctx, q.listQueueItemsStmt, listQueueItems, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ type UpdateQueueParams struct {
 }
 
 func (q *Queries) UpdateQueue(ctx context.Context, arg UpdateQueueParams) error {
-	_, err := q.db.ExecContext(ctx, updateQueue, arg.CurrentIndex, arg.UpdatedAt, arg.SessionID)
+	_, err := q.exec(ctx, q.updateQueueStmt, updateQueue, arg.CurrentIndex, arg.UpdatedAt, arg.SessionID)
 	return err
 }
 
@@ -137,7 +137,7 @@ type UpdateQueueItemParams struct {
 }
 
 func (q *Queries) UpdateQueueItem(ctx context.Context, arg UpdateQueueItemParams) error {
-	_, err := q.db.ExecContext(ctx, updateQueueItem,
+	_, err := q.exec(ctx, q.updateQueueItemStmt, updateQueueItem,
 		arg.Status,
 		arg.StartedAt,
 		arg.CompletedAt,

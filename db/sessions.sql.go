@@ -15,7 +15,7 @@ DELETE FROM sessions WHERE id = ?
 `
 
 func (q *Queries) DeleteSession(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteSession, id)
+	result, err := q.exec(ctx, q.deleteSessionStmt, deleteSession, id)
 	if err != nil {
 		return 0, err
 	}
@@ -41,7 +41,7 @@ type GetSessionRow struct {
 // Every session read returns the session row plus its taskIds in link order (from the join table), and its
 // events and timeline entries as JSON arrays in append order, so one query loads a whole session.
 func (q *Queries) GetSession(ctx context.Context, id string) (GetSessionRow, error) {
-	row := q.db.QueryRowContext(ctx, getSession, id)
+	row := q.queryRow(ctx, q.getSessionStmt, getSession, id)
 	var i GetSessionRow
 	err := row.Scan(
 		&i.Session.ID,
@@ -87,7 +87,7 @@ type InsertSessionParams struct {
 }
 
 func (q *Queries) InsertSession(ctx context.Context, arg InsertSessionParams) error {
-	_, err := q.db.ExecContext(ctx, insertSession,
+	_, err := q.exec(ctx, q.insertSessionStmt, insertSession,
 		arg.ID,
 		arg.ProjectID,
 		arg.Name,
@@ -117,7 +117,7 @@ type InsertSessionEventParams struct {
 }
 
 func (q *Queries) InsertSessionEvent(ctx context.Context, arg InsertSessionEventParams) error {
-	_, err := q.db.ExecContext(ctx, insertSessionEvent,
+	_, err := q.exec(ctx, q.insertSessionEventStmt, insertSessionEvent,
 		arg.SessionID,
 		arg.Type,
 		arg.CreatedAt,
@@ -138,7 +138,7 @@ type InsertSessionTimelineParams struct {
 }
 
 func (q *Queries) InsertSessionTimeline(ctx context.Context, arg InsertSessionTimelineParams) error {
-	_, err := q.db.ExecContext(ctx, insertSessionTimeline,
+	_, err := q.exec(ctx, q.insertSessionTimelineStmt, insertSessionTimeline,
 		arg.SessionID,
 		arg.Type,
 		arg.CreatedAt,
@@ -168,7 +168,7 @@ type ListActiveSessionsRow struct {
 // sessions, which pile up over time; the unary + on the ORDER BY terms keeps SQLite from preferring a
 // full scan of the started_at index just to avoid sorting the (fewer) active rows.
 func (q *Queries) ListActiveSessions(ctx context.Context) ([]ListActiveSessionsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listActiveSessions)
+	rows, err := q.query(ctx, q.listActiveSessionsStmt, listActiveSessions)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ SELECT data FROM session_events WHERE session_id = ? ORDER BY seq
 `
 
 func (q *Queries) ListSessionEventData(ctx context.Context, sessionID string) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, listSessionEventData, sessionID)
+	rows, err := q.query(ctx, q.listSessionEventDataStmt, listSessionEventData, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ SELECT data FROM session_timeline WHERE session_id = ? ORDER BY seq
 `
 
 func (q *Queries) ListSessionTimelineData(ctx context.Context, sessionID string) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, listSessionTimelineData, sessionID)
+	rows, err := q.query(ctx, q.listSessionTimelineDataStmt, listSessionTimelineData, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ type ListSessionsRow struct {
 
 // The v1 list has one query per filter shape, so each is an index seek (D24 order: startedAt, id).
 func (q *Queries) ListSessions(ctx context.Context) ([]ListSessionsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSessions)
+	rows, err := q.query(ctx, q.listSessionsStmt, listSessions)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +345,7 @@ type ListSessionsByProjectRow struct {
 }
 
 func (q *Queries) ListSessionsByProject(ctx context.Context, arg ListSessionsByProjectParams) ([]ListSessionsByProjectRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSessionsByProject, arg.ProjectID, arg.Status, arg.ActiveOnly)
+	rows, err := q.query(ctx, q.listSessionsByProjectStmt, listSessionsByProject, arg.ProjectID, arg.Status, arg.ActiveOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +402,7 @@ type ListSessionsByStatusRow struct {
 }
 
 func (q *Queries) ListSessionsByStatus(ctx context.Context, status string) ([]ListSessionsByStatusRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSessionsByStatus, status)
+	rows, err := q.query(ctx, q.listSessionsByStatusStmt, listSessionsByStatus, status)
 	if err != nil {
 		return nil, err
 	}
@@ -471,7 +471,7 @@ type ListSessionsByTaskRow struct {
 
 // CROSS JOIN pins the join order: seek the task's few links first, whatever the table statistics say.
 func (q *Queries) ListSessionsByTask(ctx context.Context, arg ListSessionsByTaskParams) ([]ListSessionsByTaskRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSessionsByTask,
+	rows, err := q.query(ctx, q.listSessionsByTaskStmt, listSessionsByTask,
 		arg.TaskID,
 		arg.ProjectID,
 		arg.Status,
@@ -520,7 +520,7 @@ SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?) AS session_exists
 `
 
 func (q *Queries) SessionExists(ctx context.Context, id string) (bool, error) {
-	row := q.db.QueryRowContext(ctx, sessionExists, id)
+	row := q.queryRow(ctx, q.sessionExistsStmt, sessionExists, id)
 	var session_exists bool
 	err := row.Scan(&session_exists)
 	return session_exists, err
@@ -536,7 +536,7 @@ type TouchSessionParams struct {
 }
 
 func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
-	_, err := q.db.ExecContext(ctx, touchSession, arg.Now, arg.ID)
+	_, err := q.exec(ctx, q.touchSessionStmt, touchSession, arg.Now, arg.ID)
 	return err
 }
 
@@ -555,7 +555,7 @@ type UpdateSessionParams struct {
 
 // Stores the fields a session PATCH can change (name, strategy, metadata and the host are fixed at create).
 func (q *Queries) UpdateSession(ctx context.Context, arg UpdateSessionParams) error {
-	_, err := q.db.ExecContext(ctx, updateSession,
+	_, err := q.exec(ctx, q.updateSessionStmt, updateSession,
 		arg.AgentID,
 		arg.Env,
 		arg.Status,

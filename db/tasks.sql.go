@@ -15,7 +15,7 @@ DELETE FROM tasks WHERE id = ?
 `
 
 func (q *Queries) DeleteTask(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteTask, id)
+	result, err := q.exec(ctx, q.deleteTaskStmt, deleteTask, id)
 	if err != nil {
 		return 0, err
 	}
@@ -32,7 +32,7 @@ type DetachChildTasksParams struct {
 }
 
 func (q *Queries) DetachChildTasks(ctx context.Context, arg DetachChildTasksParams) error {
-	_, err := q.db.ExecContext(ctx, detachChildTasks, arg.Now, arg.ParentID)
+	_, err := q.exec(ctx, q.detachChildTasksStmt, detachChildTasks, arg.Now, arg.ParentID)
 	return err
 }
 
@@ -50,7 +50,7 @@ type GetTaskRow struct {
 
 // Every task read returns the task row plus its sessionIds in link order, read from the join table.
 func (q *Queries) GetTask(ctx context.Context, id string) (GetTaskRow, error) {
-	row := q.db.QueryRowContext(ctx, getTask, id)
+	row := q.queryRow(ctx, q.getTaskStmt, getTask, id)
 	var i GetTaskRow
 	err := row.Scan(
 		&i.Task.Seq,
@@ -86,7 +86,7 @@ type GetTaskRefRow struct {
 
 // The few columns dependency validation needs: the project, and the task's own dependencies.
 func (q *Queries) GetTaskRef(ctx context.Context, id string) (GetTaskRefRow, error) {
-	row := q.db.QueryRowContext(ctx, getTaskRef, id)
+	row := q.queryRow(ctx, q.getTaskRefStmt, getTaskRef, id)
 	var i GetTaskRefRow
 	err := row.Scan(&i.ProjectID, &i.Dependencies)
 	return i, err
@@ -118,7 +118,7 @@ type InsertTaskParams struct {
 }
 
 func (q *Queries) InsertTask(ctx context.Context, arg InsertTaskParams) error {
-	_, err := q.db.ExecContext(ctx, insertTask,
+	_, err := q.exec(ctx, q.insertTaskStmt, insertTask,
 		arg.ID,
 		arg.ProjectID,
 		arg.ParentID,
@@ -144,7 +144,7 @@ SELECT id FROM tasks WHERE parent_id = ? ORDER BY created_at, id
 `
 
 func (q *Queries) ListChildTaskIDs(ctx context.Context, parentID sql.NullString) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, listChildTaskIDs, parentID)
+	rows, err := q.query(ctx, q.listChildTaskIDsStmt, listChildTaskIDs, parentID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ type ListRootTasksRow struct {
 }
 
 func (q *Queries) ListRootTasks(ctx context.Context, status sql.NullString) ([]ListRootTasksRow, error) {
-	rows, err := q.db.QueryContext(ctx, listRootTasks, status)
+	rows, err := q.query(ctx, q.listRootTasksStmt, listRootTasks, status)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ type ListTasksRow struct {
 }
 
 func (q *Queries) ListTasks(ctx context.Context) ([]ListTasksRow, error) {
-	rows, err := q.db.QueryContext(ctx, listTasks)
+	rows, err := q.query(ctx, q.listTasksStmt, listTasks)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ type ListTasksByParentRow struct {
 }
 
 func (q *Queries) ListTasksByParent(ctx context.Context, arg ListTasksByParentParams) ([]ListTasksByParentRow, error) {
-	rows, err := q.db.QueryContext(ctx, listTasksByParent, arg.ParentID, arg.Status)
+	rows, err := q.query(ctx, q.listTasksByParentStmt, listTasksByParent, arg.ParentID, arg.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +361,7 @@ type ListTasksByProjectRow struct {
 }
 
 func (q *Queries) ListTasksByProject(ctx context.Context, arg ListTasksByProjectParams) ([]ListTasksByProjectRow, error) {
-	rows, err := q.db.QueryContext(ctx, listTasksByProject,
+	rows, err := q.query(ctx, q.listTasksByProjectStmt, listTasksByProject,
 		arg.ProjectID,
 		arg.Status,
 		arg.RootOnly,
@@ -421,7 +421,7 @@ type ListTasksByStatusRow struct {
 }
 
 func (q *Queries) ListTasksByStatus(ctx context.Context, status string) ([]ListTasksByStatusRow, error) {
-	rows, err := q.db.QueryContext(ctx, listTasksByStatus, status)
+	rows, err := q.query(ctx, q.listTasksByStatusStmt, listTasksByStatus, status)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +473,7 @@ type SetTaskSessionStatusParams struct {
 }
 
 func (q *Queries) SetTaskSessionStatus(ctx context.Context, arg SetTaskSessionStatusParams) error {
-	_, err := q.db.ExecContext(ctx, setTaskSessionStatus, arg.SessionStatus, arg.Now, arg.ID)
+	_, err := q.exec(ctx, q.setTaskSessionStatusStmt, setTaskSessionStatus, arg.SessionStatus, arg.Now, arg.ID)
 	return err
 }
 
@@ -482,7 +482,7 @@ SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?) AS task_exists
 `
 
 func (q *Queries) TaskExists(ctx context.Context, id string) (bool, error) {
-	row := q.db.QueryRowContext(ctx, taskExists, id)
+	row := q.queryRow(ctx, q.taskExistsStmt, taskExists, id)
 	var task_exists bool
 	err := row.Scan(&task_exists)
 	return task_exists, err
@@ -498,7 +498,7 @@ type TouchTaskParams struct {
 }
 
 func (q *Queries) TouchTask(ctx context.Context, arg TouchTaskParams) error {
-	_, err := q.db.ExecContext(ctx, touchTask, arg.Now, arg.ID)
+	_, err := q.exec(ctx, q.touchTaskStmt, touchTask, arg.Now, arg.ID)
 	return err
 }
 
@@ -525,7 +525,7 @@ type UpdateTaskParams struct {
 }
 
 func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) error {
-	_, err := q.db.ExecContext(ctx, updateTask,
+	_, err := q.exec(ctx, q.updateTaskStmt, updateTask,
 		arg.Title,
 		arg.Description,
 		arg.Status,

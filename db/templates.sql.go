@@ -14,7 +14,7 @@ DELETE FROM templates WHERE id = ?
 `
 
 func (q *Queries) DeleteTemplate(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteTemplate, id)
+	result, err := q.exec(ctx, q.deleteTemplateStmt, deleteTemplate, id)
 	if err != nil {
 		return 0, err
 	}
@@ -27,7 +27,7 @@ SELECT id, name, role, content, is_default, created_at, updated_at FROM template
 
 // "The template for a role" is the oldest one of that role (SPEC 6.2), normally the seeded default.
 func (q *Queries) FirstTemplateOfRole(ctx context.Context, role string) (Template, error) {
-	row := q.db.QueryRowContext(ctx, firstTemplateOfRole, role)
+	row := q.queryRow(ctx, q.firstTemplateOfRoleStmt, firstTemplateOfRole, role)
 	var i Template
 	err := row.Scan(
 		&i.ID,
@@ -46,7 +46,7 @@ SELECT id, name, role, content, is_default, created_at, updated_at FROM template
 `
 
 func (q *Queries) GetTemplate(ctx context.Context, id string) (Template, error) {
-	row := q.db.QueryRowContext(ctx, getTemplate, id)
+	row := q.queryRow(ctx, q.getTemplateStmt, getTemplate, id)
 	var i Template
 	err := row.Scan(
 		&i.ID,
@@ -75,7 +75,7 @@ type InsertTemplateParams struct {
 }
 
 func (q *Queries) InsertTemplate(ctx context.Context, arg InsertTemplateParams) error {
-	_, err := q.db.ExecContext(ctx, insertTemplate,
+	_, err := q.exec(ctx, q.insertTemplateStmt, insertTemplate,
 		arg.ID,
 		arg.Name,
 		arg.Role,
@@ -92,7 +92,7 @@ SELECT id, name, role, content, is_default, created_at, updated_at FROM template
 `
 
 func (q *Queries) ListTemplates(ctx context.Context) ([]Template, error) {
-	rows, err := q.db.QueryContext(ctx, listTemplates)
+	rows, err := q.query(ctx, q.listTemplatesStmt, listTemplates)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ type UpdateTemplateParams struct {
 }
 
 func (q *Queries) UpdateTemplate(ctx context.Context, arg UpdateTemplateParams) error {
-	_, err := q.db.ExecContext(ctx, updateTemplate,
+	_, err := q.exec(ctx, q.updateTemplateStmt, updateTemplate,
 		arg.Name,
 		arg.Content,
 		arg.UpdatedAt,

@@ -3,6 +3,8 @@
 // end) or one already running (-url). Each mode measures one thing and prints its figures.
 //
 //	maestro-bench fanout [flags]   WebSocket fan-out: N clients, a steady write rate, delivery latency
+//	maestro-bench http [flags]     REST throughput and latency of the shapes DESIGN §10 sets targets for
+//	maestro-bench scale [flags]    start-up time and resident memory over a database of 1M tasks
 //
 // Run `maestro-bench MODE -h` for a mode's flags.
 package main
@@ -22,6 +24,8 @@ type mode struct {
 // modes lists every benchmark by name. Add new ones here.
 var modes = map[string]mode{
 	"fanout": {"WebSocket fan-out to many clients: events/s delivered and delivery latency", runFanout},
+	"http":   {"REST throughput and latency: health, GET task, POST task, list of 1,000 tasks", runHTTP},
+	"scale":  {"start-up time and memory of a server over a database of many tasks (default 1M)", runScale},
 }
 
 func main() {

@@ -36,8 +36,11 @@ type Options struct {
 // Store is the database: a writer pool of one connection, through which every write transaction goes
 // in turn, and a reader pool for everything else. WAL lets readers run while the writer writes.
 type Store struct {
-	w, r    *sql.DB
-	rq      *db.Queries
+	w, r *sql.DB
+	// wq and rq hold every generated query prepared once (on the writer, and lazily on each reader
+	// connection): SQLite then never re-parses a statement, and an insert into tasks never recompiles its
+	// triggers. Until the schema is current (NoMigrate) they are unprepared.
+	wq, rq  *db.Queries
 	path    string
 	now     func() time.Time
 	log     *slog.Logger
@@ -100,7 +103,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	r.SetConnMaxIdleTime(5 * time.Minute)
 
 	s := &Store{
-		w: w, r: r, rq: db.New(r), path: opts.Path, now: opts.Now, log: opts.Logger,
+		w: w, r: r, wq: db.New(w), rq: db.New(r), path: opts.Path, now: opts.Now, log: opts.Logger,
 		writeMu: make(chan struct{}, 1),
 	}
 	s.breaker = newWriteBreaker(s)
@@ -112,8 +115,27 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			_ = s.Close()
 			return nil, err
 		}
+		if err := s.prepare(ctx); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// prepare prepares every generated query on both pools.
+func (s *Store) prepare(ctx context.Context) error {
+	wq, err := db.Prepare(ctx, s.w)
+	if err != nil {
+		return fmt.Errorf("store: prepare queries: %w", mapErr(err))
+	}
+	rq, err := db.Prepare(ctx, s.r)
+	if err != nil {
+		_ = wq.Close()
+		return fmt.Errorf("store: prepare queries: %w", mapErr(err))
+	}
+	s.wq, s.rq = wq, rq
+	return nil
 }
 
 // Path returns the database file path.
@@ -130,6 +152,8 @@ func (s *Store) Close() error {
 	s.stopProbe()
 	<-s.probeDone
 	s.stopChanges()
+	_ = s.wq.Close()
+	_ = s.rq.Close()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(cerr, s.r.Close(), s.w.Close())
 }

@@ -61,7 +61,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q *Q) error) (err error) {
 	if err != nil {
 		return domainErr(mapErr(err))
 	}
-	q := &Q{q: db.New(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
+	q := &Q{q: s.wq.WithTx(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
 	committed := false
 	defer func() {
 		if !committed {
