@@ -170,7 +170,9 @@ func jsonList(items []string) string {
 // parseList decodes a JSON TEXT list column, never returning nil.
 func parseList(raw string) ([]string, error) {
 	out := []string{}
-	if raw == "" {
+	if raw == "" || raw == "[]" {
+		// Most list columns are empty: skipping the JSON decoder for them makes long lists markedly
+		// cheaper (four lists per task, a thousand tasks per page).
 		return out, nil
 	}
 	if err := json.Unmarshal([]byte(raw), &out); err != nil {
