@@ -51,4 +51,9 @@ func Register(api huma.API, d Deps) {
 	registerTasks(api, d)
 	registerSkills(api, d)
 	registerAdmin(api, d)
+	registerSessions(api, d)
+	registerSpawn(api, d)
+	registerQueues(api, d)
+	registerTemplates(api, d)
+	registerTransfer(api, d)
 }
