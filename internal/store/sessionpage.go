@@ -35,21 +35,31 @@ var sessionSorts = map[string]sessionSort{
 	maestro.SortLastActivityDesc: {column: "s.last_activity", desc: true, key: func(s db.Session) int64 { return s.LastActivity }},
 }
 
-func (s sessionSort) orderBy() string {
-	if s.desc {
-		return s.column + " DESC, s.id DESC"
+// orderBy renders the ORDER BY list. With unindexed, the columns carry a unary +, which keeps SQLite from
+// serving the order by walking the sort's index (see buildSessionList).
+func (s sessionSort) orderBy(unindexed bool) string {
+	col, id := s.column, "s.id"
+	if unindexed {
+		col, id = "+"+col, "+"+id
 	}
-	return s.column + ", s.id"
+	if s.desc {
+		return col + " DESC, " + id + " DESC"
+	}
+	return col + ", " + id
 }
 
 // after is "strictly after the cursor row"; the first column is also bounded on its own so that SQLite
-// seeks rather than filters (see taskSort.after).
-func (s sessionSort) after() string {
+// seeks rather than filters (see taskSort.after), unless unindexed.
+func (s sessionSort) after(unindexed bool) string {
 	op, first := ">", ">="
 	if s.desc {
 		op, first = "<", "<="
 	}
-	return s.column + " " + first + " ? AND (" + s.column + ", s.id) " + op + " (?, ?)"
+	col, id := s.column, "s.id"
+	if unindexed {
+		col, id = "+"+col, "+"+id
+	}
+	return col + " " + first + " ? AND (" + col + ", " + id + ") " + op + " (?, ?)"
 }
 
 // sessionListSQL is one v2 session list query under construction.
@@ -57,12 +67,16 @@ type sessionListSQL struct {
 	from  string
 	conds []string
 	args  []any
+	// unindexedSort keeps the sort from choosing the index (see buildSessionList).
+	unindexedSort bool
 }
 
 // buildSessionList turns the filters of sq into SQL. A task filter drives the query from the task's few
 // links (CROSS JOIN keeps that order); otherwise SQLite seeks whichever index fits the project, the
 // statuses and the sort. active=true alone is two ranges of the status index (every status below
-// "completed" and every one above), never a walk over all sessions.
+// "completed" and every one above), then a sort of the active sessions: left to itself SQLite would walk
+// the sort's index over every session and skip the completed ones, which pile up over time and would
+// make that a scan of nearly all sessions.
 func buildSessionList(sq maestro.SessionQuery) sessionListSQL {
 	var b sessionListSQL
 	if sq.TaskID != "" {
@@ -85,6 +99,7 @@ func buildSessionList(sq maestro.SessionQuery) sessionListSQL {
 		}
 	case sq.Active:
 		b.conds = append(b.conds, "(s.status < 'completed' OR s.status > 'completed')")
+		b.unindexedSort = sq.ProjectID == "" && sq.TaskID == ""
 	}
 	return b
 }
@@ -152,10 +167,10 @@ func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.P
 	args := slices.Clone(b.args)
 	var extra []string
 	if after != nil {
-		extra = append(extra, srt.after())
+		extra = append(extra, srt.after(b.unindexedSort))
 		args = append(args, after.A, after.A, after.ID)
 	}
-	query := "SELECT " + sessionColumns + " FROM " + b.from + b.where(extra...) + " ORDER BY " + srt.orderBy() + " LIMIT ?"
+	query := "SELECT " + sessionColumns + " FROM " + b.from + b.where(extra...) + " ORDER BY " + srt.orderBy(b.unindexedSort) + " LIMIT ?"
 	args = append(args, limit+1)
 	rows, err := q.x.QueryContext(ctx, query, args...)
 	if err != nil {
