@@ -20,7 +20,8 @@ func writeError(ctx huma.Context, err error) {
 			}
 		}
 	}
-	ct := "application/json"
+	// Every v2 error is a problem, unless the error itself says otherwise (an idempotent replay is JSON).
+	ct := problemContentType
 	if f, ok := se.(huma.ContentTypeFilter); ok {
 		ct = f.ContentType(ct)
 	}

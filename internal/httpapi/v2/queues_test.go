@@ -106,7 +106,9 @@ func TestQueuesV2(t *testing.T) {
 			}},
 		{Name: "fail: unknown member", Method: "POST", Path: base + "/fail", Body: map[string]any{"why": "x"}, Status: 422},
 		{Name: "push", Method: "POST", Path: base + "/push", Body: map[string]any{"taskId": tasks[3]}, Header: []string{"Idempotency-Key", "push-1"}, Status: 201,
-			Check: func(t *testing.T, r *apitest.Response) { step(t, r, tasks[3], tasks[2], map[string]int{"total": 4, "queued": 2}) }},
+			Check: func(t *testing.T, r *apitest.Response) {
+				step(t, r, tasks[3], tasks[2], map[string]int{"total": 4, "queued": 2})
+			}},
 		{Name: "push: retried with the key", Method: "POST", Path: base + "/push", Body: map[string]any{"taskId": tasks[3]}, Header: []string{"Idempotency-Key", "push-1"}, Status: 201,
 			Check: func(t *testing.T, r *apitest.Response) {
 				if r.Header.Get("Idempotent-Replayed") != "true" || r.Object(t)["stats"].(map[string]any)["total"] != float64(4) {

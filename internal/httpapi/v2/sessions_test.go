@@ -120,8 +120,8 @@ func TestSessionsV2_CRUD(t *testing.T) {
 		{Name: "get: gone", Method: "GET", Path: path, Status: 404},
 	})
 	want := []string{"session:created", "task:session_added", "task:session_added", // create
-		"session:created",                  // caller id
-		"session:updated",                  // PATCH status/env/agent
+		"session:created",                 // caller id
+		"session:updated",                 // PATCH status/env/agent
 		"session:updated", "task:updated", // PATCH taskIds: t1 unlinked
 		"session:deleted"}
 	if got := env.OutboxTypesSince(seq); mustJSON(got) != mustJSON(want) {
