@@ -281,3 +281,30 @@ func TestProjectImport_Refused(t *testing.T) {
 		t.Fatalf("%d sessions stored", n)
 	}
 }
+
+// TestProjectImport_LargeDocument: an import may exceed the 1 MiB body limit of every other request (a
+// project's logs make documents big); other requests may not.
+func TestProjectImport_LargeDocument(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	p := create(t, env, "/api/v2/projects", map[string]any{"name": "Big"})["id"].(string)
+	s := create(t, env, "/api/v2/sessions", map[string]any{"projectId": p})["id"].(string)
+	msg := strings.Repeat("x", 200<<10)
+	for range 8 {
+		create(t, env, "/api/v2/sessions/"+s+"/timeline", map[string]any{"message": msg})
+	}
+	raw, _ := export(t, env, p)
+	if len(raw) < 3<<19 {
+		t.Fatalf("document of %d bytes only", len(raw))
+	}
+	r := env.Do("POST", "/api/v2/projects/import", raw)
+	if r.Status != 201 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	var res importResult
+	r.Decode(t, &res)
+	if res.Counts["timeline"] != 9 {
+		t.Fatalf("%s", r.Body)
+	}
+	problem(t, env.Do("POST", "/api/v2/projects", `{"name":"`+strings.Repeat("x", 3<<19)+`"}`), 413, "PAYLOAD_TOO_LARGE")
+}
