@@ -164,6 +164,10 @@ func TestProjectExportImport_RoundTrip(t *testing.T) {
 	if got, want := comparable(t, docBack), comparable(t, doc); got != want {
 		t.Fatalf("export after import with new ids differs:\n%s\nwant\n%s", got, want)
 	}
+	// The copy is searchable (the full-text index follows the import).
+	if found := getPage(t, env, "/api/v2/tasks?q=child&projectId="+newID); len(found.Items) != 1 || found.Items[0]["id"] != res.IDMap[ids["c1"]] {
+		t.Fatalf("search in the copy: %v", found.Items)
+	}
 	if mustJSON(doc2["omitted"]) != "[]" {
 		t.Fatalf("the copy has omitted references: %v", doc2["omitted"])
 	}
