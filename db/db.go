@@ -66,6 +66,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getSessionStmt, err = db.PrepareContext(ctx, getSession); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSession: %w", err)
 	}
+	if q.getSessionHeadStmt, err = db.PrepareContext(ctx, getSessionHead); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSessionHead: %w", err)
+	}
 	if q.getTaskStmt, err = db.PrepareContext(ctx, getTask); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTask: %w", err)
 	}
@@ -310,6 +313,11 @@ func (q *Queries) Close() error {
 	if q.getSessionStmt != nil {
 		if cerr := q.getSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getSessionStmt: %w", cerr)
+		}
+	}
+	if q.getSessionHeadStmt != nil {
+		if cerr := q.getSessionHeadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSessionHeadStmt: %w", cerr)
 		}
 	}
 	if q.getTaskStmt != nil {
@@ -650,6 +658,7 @@ type Queries struct {
 	getProjectStmt              *sql.Stmt
 	getQueueStmt                *sql.Stmt
 	getSessionStmt              *sql.Stmt
+	getSessionHeadStmt          *sql.Stmt
 	getTaskStmt                 *sql.Stmt
 	getTaskRefStmt              *sql.Stmt
 	getTemplateStmt             *sql.Stmt
@@ -727,6 +736,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getProjectStmt:              q.getProjectStmt,
 		getQueueStmt:                q.getQueueStmt,
 		getSessionStmt:              q.getSessionStmt,
+		getSessionHeadStmt:          q.getSessionHeadStmt,
 		getTaskStmt:                 q.getTaskStmt,
 		getTaskRefStmt:              q.getTaskRefStmt,
 		getTemplateStmt:             q.getTemplateStmt,

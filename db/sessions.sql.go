@@ -64,6 +64,40 @@ func (q *Queries) GetSession(ctx context.Context, id string) (GetSessionRow, err
 	return i, err
 }
 
+const getSessionHead = `-- name: GetSessionHead :one
+SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids
+FROM sessions s WHERE s.id = ?
+`
+
+type GetSessionHeadRow struct {
+	Session Session
+	TaskIds string
+}
+
+// A session without its events and timeline (v2 serves those as paginated sub-collections).
+func (q *Queries) GetSessionHead(ctx context.Context, id string) (GetSessionHeadRow, error) {
+	row := q.queryRow(ctx, q.getSessionHeadStmt, getSessionHead, id)
+	var i GetSessionHeadRow
+	err := row.Scan(
+		&i.Session.ID,
+		&i.Session.ProjectID,
+		&i.Session.Name,
+		&i.Session.AgentID,
+		&i.Session.Env,
+		&i.Session.Strategy,
+		&i.Session.Status,
+		&i.Session.StartedAt,
+		&i.Session.LastActivity,
+		&i.Session.CompletedAt,
+		&i.Session.Hostname,
+		&i.Session.Platform,
+		&i.Session.Metadata,
+		&i.TaskIds,
+	)
+	return i, err
+}
+
 const insertSession = `-- name: InsertSession :exec
 INSERT INTO sessions (id, project_id, name, agent_id, env, strategy, status, started_at, last_activity,
                       completed_at, hostname, platform, metadata)

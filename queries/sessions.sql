@@ -93,3 +93,9 @@ INSERT INTO session_events (session_id, type, created_at, data) VALUES (?, ?, ?,
 
 -- name: InsertSessionTimeline :exec
 INSERT INTO session_timeline (session_id, type, created_at, data) VALUES (?, ?, ?, ?);
+
+-- name: GetSessionHead :one
+-- A session without its events and timeline (v2 serves those as paginated sub-collections).
+SELECT sqlc.embed(s),
+       CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids
+FROM sessions s WHERE s.id = ?;

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/origin"
@@ -146,16 +147,21 @@ func stripTrailingSlash(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body at 1 MiB (D19); huma answers 413 when an operation's body is larger.
+// limitBody caps every request body at 1 MiB (D19), and a v2 project import at 32 MiB; huma answers 413
+// when an operation's body is larger.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maestro.MaxBodyBytes {
+		limit := int64(maestro.MaxBodyBytes)
+		if r.Method == http.MethodPost && r.URL.Path == v2.ImportPath {
+			limit = maestro.MaxImportBytes
+		}
+		if r.ContentLength > limit {
 			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodePayloadTooLarge,
-				fmt.Sprintf("request body is larger than %d bytes", maestro.MaxBodyBytes)))
+				fmt.Sprintf("request body is larger than %d bytes", limit)))
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maestro.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -59,7 +59,7 @@ func TestAPIVersionHeader(t *testing.T) {
 					t.Fatalf("%v", o)
 				}
 			}},
-		{"2 where v2 has no such route", "GET", "/api/sessions", []string{"API-Version", "2"}, 404, "2", nil},
+		{"2 where v2 has no such route", "POST", "/api/tasks/x/timeline", []string{"API-Version", "2"}, 404, "2", nil},
 		{"explicit v1 path wins over header", "GET", "/api/v1/projects", []string{"API-Version", "2"}, 200, "1", isV1List},
 		{"explicit v2 path wins over header", "GET", "/api/v2/projects", []string{"API-Version", "1"}, 200, "2", isV2List},
 		{"explicit v2 path ignores a bad header", "GET", "/api/v2/projects", []string{"API-Version", "9"}, 200, "2", isV2List},

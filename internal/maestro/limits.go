@@ -53,3 +53,7 @@ func NextStamp(now, prev int64) int64 {
 	}
 	return now
 }
+
+// MaxImportBytes bounds the body of a v2 project import, the one request that carries a whole project
+// (its sessions' logs included) and so may well exceed MaxBodyBytes.
+const MaxImportBytes = 32 << 20

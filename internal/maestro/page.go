@@ -58,3 +58,56 @@ type ProjectQuery struct {
 	Cursor    string
 	WithTotal bool
 }
+
+// Sort orders of the v2 session list (ties broken by id).
+const (
+	SortStartedAt        = "startedAt"
+	SortStartedAtDesc    = "-startedAt"
+	SortLastActivity     = "lastActivity"
+	SortLastActivityDesc = "-lastActivity"
+)
+
+// Sort orders of a session's timeline and event log in v2: append order, oldest or newest first.
+const (
+	SortAppended     = "appended"
+	SortAppendedDesc = "-appended"
+)
+
+// SessionQuery selects one page of sessions (API v2). Every set filter must hold (AND).
+type SessionQuery struct {
+	ProjectID string
+	// TaskID selects the sessions linked to a task.
+	TaskID string
+	// Statuses matches any of the given statuses.
+	Statuses []string
+	// Active drops the sessions whose status is completed (as v1's active=true).
+	Active bool
+
+	Sort      string
+	Limit     int
+	Cursor    string
+	WithTotal bool
+}
+
+// EntryQuery selects one page of a session's timeline or event log (API v2).
+type EntryQuery struct {
+	SessionID string
+	// Type keeps only the entries of this type ("" keeps all).
+	Type string
+
+	Sort      string
+	Limit     int
+	Cursor    string
+	WithTotal bool
+}
+
+// TemplateQuery selects one page of templates (API v2).
+type TemplateQuery struct {
+	// Role keeps only the templates of this role ("" keeps all).
+	Role string
+
+	Sort      string
+	Limit     int
+	Cursor    string
+	WithTotal bool
+}

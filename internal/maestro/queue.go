@@ -39,6 +39,16 @@ type QueueStats struct {
 	Skipped    int `json:"skipped"`
 }
 
+// Next returns a copy of the item start would take next (the first queued one), or nil.
+func (q *Queue) Next() *QueueItem {
+	for _, it := range q.Items {
+		if it.Status == QueueQueued {
+			return &it
+		}
+	}
+	return nil
+}
+
 // Stats computes the queue's statistics.
 func (q *Queue) Stats() QueueStats {
 	s := QueueStats{Total: len(q.Items)}
@@ -60,9 +70,11 @@ func (q *Queue) Stats() QueueStats {
 }
 
 // QueueStep is the outcome of a queue operation that moves an item: the item it changed (nil when there
-// was none to change), the next queued item (nil when none is left), and the message for the caller.
+// was none to change), the next queued item (nil when none is left), the message for the caller, and the
+// queue as the step left it.
 type QueueStep struct {
 	Item    *QueueItem
 	Next    *QueueItem
 	Message string
+	Queue   Queue
 }

@@ -181,3 +181,17 @@ const (
 	EnvServerURL    = "MAESTRO_SERVER_URL"
 	EnvStrategy     = "MAESTRO_STRATEGY"
 )
+
+// The two append-only collections of a session.
+const (
+	EntryTimeline = "timeline"
+	EntryEvents   = "events"
+)
+
+// SessionEntry is one entry appended to a session's timeline or event log, as stored: a JSON object.
+type SessionEntry struct {
+	SessionID string
+	// Kind is EntryTimeline or EntryEvents.
+	Kind  string
+	Entry json.RawMessage
+}

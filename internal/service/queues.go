@@ -64,11 +64,7 @@ func firstWith(qu *maestro.Queue, status string) int {
 
 // nextQueued returns a copy of the first queued item, or nil.
 func nextQueued(qu *maestro.Queue) *maestro.QueueItem {
-	if i := firstWith(qu, maestro.QueueQueued); i >= 0 {
-		it := qu.Items[i]
-		return &it
-	}
-	return nil
+	return qu.Next()
 }
 
 // Get returns a session's queue. Errors: NOT_FOUND (session, queue), VALIDATION_ERROR (not a queue
@@ -100,7 +96,7 @@ func (s *Queues) Start(ctx context.Context, sessionID string) (maestro.QueueStep
 		}
 		idx := firstWith(&qu, maestro.QueueQueued)
 		if idx < 0 {
-			step.Message = QueueNoQueuedToStart
+			step.Message, step.Queue = QueueNoQueuedToStart, qu
 			return nil
 		}
 		if p := firstWith(&qu, maestro.QueueProcessing); p >= 0 {
@@ -117,7 +113,7 @@ func (s *Queues) Start(ctx context.Context, sessionID string) (maestro.QueueStep
 			return err
 		}
 		item := *it
-		step = maestro.QueueStep{Item: &item, Message: "Started processing task " + it.TaskID}
+		step = maestro.QueueStep{Item: &item, Next: nextQueued(&qu), Message: "Started processing task " + it.TaskID, Queue: qu}
 		return q.Emit(ctx, maestro.EventQueueItemStarted, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: it.TaskID})
 	})
 	return step, err
@@ -212,14 +208,15 @@ func stepResult(done maestro.QueueItem, qu *maestro.Queue, verb string) maestro.
 	if next != nil {
 		msg = verb + " " + done.TaskID + ". Next: " + next.TaskID
 	}
-	return maestro.QueueStep{Item: &done, Next: next, Message: msg}
+	return maestro.QueueStep{Item: &done, Next: next, Message: msg, Queue: *qu}
 }
 
-// Push appends a task to the queue as queued. Records queue:item_pushed.
+// Push appends a task to the queue as queued and returns a step whose Item is the new item and Next the
+// first queued one. Records queue:item_pushed. An Idempotency-Key (v2) is honoured.
 // Errors: NOT_FOUND (session), VALIDATION_ERROR (not a queue session, then no taskId), NOT_FOUND
 // (queue, then task), VALIDATION_ERROR "Task <id> already in queue" (whatever its item's status).
-func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.QueueItem, error) {
-	var item maestro.QueueItem
+func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.QueueStep, error) {
+	var step maestro.QueueStep
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		projectID, err := requireQueueSession(ctx, q, sessionID)
 		if err != nil {
@@ -240,7 +237,7 @@ func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.Qu
 			return maestro.NotFound("Task", taskID)
 		}
 		now := s.nowMs()
-		item = maestro.QueueItem{TaskID: taskID, Status: maestro.QueueQueued, AddedAt: now}
+		item := maestro.QueueItem{TaskID: taskID, Status: maestro.QueueQueued, AddedAt: now}
 		if err := q.AppendQueueItem(ctx, sessionID, item); err != nil {
 			if errors.Is(err, store.ErrUnique) {
 				return maestro.Invalid("Task %s already in queue", taskID)
@@ -251,9 +248,14 @@ func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.Qu
 		if err := q.UpdateQueue(ctx, qu); err != nil {
 			return err
 		}
-		return q.Emit(ctx, maestro.EventQueueItemPushed, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: taskID})
+		qu.Items = append(qu.Items, item)
+		step = maestro.QueueStep{Item: &item, Next: nextQueued(&qu), Message: "Pushed task " + taskID, Queue: qu}
+		if err := q.Emit(ctx, maestro.EventQueueItemPushed, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: taskID}); err != nil {
+			return err
+		}
+		return q.RememberResponse(ctx, step)
 	})
-	return item, err
+	return step, err
 }
 
 // save stores the changed item at idx and the queue's index, bumping its updatedAt (D12).

@@ -72,7 +72,7 @@ func (s *Sessions) Get(ctx context.Context, id string) (maestro.Session, error) 
 // sessionIds and a task_started entry to the session's timeline) and records session:created, then
 // task:session_added per task. Duplicate task ids are dropped (D22); a caller id must be free (D4).
 // Errors: VALIDATION_ERROR (no taskIds, no projectId, bad field), NOT_FOUND (project, task),
-// CONFLICT (the caller's id exists).
+// CONFLICT (the caller's id exists). An Idempotency-Key (v2) is honoured: see store.Q.RememberResponse.
 func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate) (maestro.Session, error) {
 	if in.TaskIDs == nil && in.TaskID != "" {
 		in.TaskIDs = &[]string{in.TaskID}
@@ -136,7 +136,10 @@ func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate) (maestr
 		if err := q.Emit(ctx, maestro.EventSessionCreated, out.ProjectID, out); err != nil {
 			return err
 		}
-		return emitTaskSessionAdded(ctx, q, out.ProjectID, sess.ID, taskIDs)
+		if err := emitTaskSessionAdded(ctx, q, out.ProjectID, sess.ID, taskIDs); err != nil {
+			return err
+		}
+		return q.RememberResponse(ctx, out)
 	})
 	return out, err
 }
@@ -177,7 +180,8 @@ func (s *Sessions) insertSession(ctx context.Context, q *store.Q, sess maestro.S
 // a task:updated); status and agentId replace; env merges; events and timeline entries are appended
 // verbatim. completedAt is stamped on every change to completed, failed or stopped. lastActivity always
 // moves (D12). Everything else in the body is ignored.
-// Errors: VALIDATION_ERROR (bad field, an entry that is not a JSON object), NOT_FOUND (session, task).
+// Errors: VALIDATION_ERROR (bad field, an entry that is not a JSON object), NOT_FOUND (session, task),
+// PRECONDITION_FAILED (v2 If-Match, checked against the session as stored before any change).
 func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch) (maestro.Session, error) {
 	if err := firstErr(
 		validateEnum("status", p.Status),
@@ -194,6 +198,9 @@ func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch
 		sess, err := q.GetSession(ctx, id)
 		if err != nil {
 			return notFound(err, "Session", id)
+		}
+		if err := maestro.CheckPrecondition(ctx, sess); err != nil {
+			return err
 		}
 		now := s.nowMs()
 		var changedTasks []string
@@ -250,12 +257,15 @@ func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch
 
 // Delete removes a session (SPEC §2.6): it is unlinked from its tasks (their updatedAt moves, no task
 // event) and its events and timeline go with it; its queue and manifest directory are kept. Records
-// session:deleted only. Errors: NOT_FOUND.
+// session:deleted only. Errors: NOT_FOUND, PRECONDITION_FAILED (v2 If-Match).
 func (s *Sessions) Delete(ctx context.Context, id string) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
-		sess, err := q.GetSession(ctx, id)
+		sess, err := q.GetSessionHead(ctx, id)
 		if err != nil {
 			return notFound(err, "Session", id)
+		}
+		if err := maestro.CheckPrecondition(ctx, sess); err != nil {
+			return err
 		}
 		now := s.nowMs()
 		for _, tid := range sess.TaskIDs {
@@ -275,29 +285,53 @@ func (s *Sessions) Delete(ctx context.Context, id string) error {
 // AddEvent appends {id, timestamp, type, data} to a session's event log and records session:updated.
 // Errors: VALIDATION_ERROR (no type; checked before the lookup), NOT_FOUND.
 func (s *Sessions) AddEvent(ctx context.Context, id string, in maestro.SessionEventAppend) (maestro.Session, error) {
+	sess, _, err := s.addEvent(ctx, id, in)
+	return sess, err
+}
+
+// AppendEvent is AddEvent returning the entry it appended (v2 answers with the entry, not the session).
+// An Idempotency-Key (v2) is honoured. Errors: as AddEvent.
+func (s *Sessions) AppendEvent(ctx context.Context, id string, in maestro.SessionEventAppend) (maestro.SessionEntry, error) {
+	_, entry, err := s.addEvent(ctx, id, in)
+	return entry, err
+}
+
+func (s *Sessions) addEvent(ctx context.Context, id string, in maestro.SessionEventAppend) (maestro.Session, maestro.SessionEntry, error) {
 	if in.Type == "" {
-		return maestro.Session{}, maestro.InvalidField("type", "type is required")
+		return maestro.Session{}, maestro.SessionEntry{}, maestro.InvalidField("type", "type is required")
 	}
 	if err := validateEnum("type", &in.Type); err != nil {
-		return maestro.Session{}, err
+		return maestro.Session{}, maestro.SessionEntry{}, err
 	}
-	return s.appendAndPublish(ctx, id, func(q *store.Q, now int64) error {
+	return s.appendAndPublish(ctx, id, maestro.EntryEvents, func(q *store.Q, now int64) (json.RawMessage, error) {
 		entry, err := json.Marshal(maestro.SessionEvent{
 			ID: maestro.NewID(maestro.PrefixEvent, s.now()), Timestamp: now, Type: in.Type,
 			Data: nullIfJSONNull(in.Data),
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return q.AppendSessionEvent(ctx, id, in.Type, now, entry)
+		return entry, q.AppendSessionEvent(ctx, id, in.Type, now, entry)
 	})
 }
 
 // AddTimeline appends an entry to a session's timeline (type defaults to progress) and records
 // session:updated. Errors: VALIDATION_ERROR (no message; checked before the lookup), NOT_FOUND.
 func (s *Sessions) AddTimeline(ctx context.Context, id string, in maestro.TimelineAppend) (maestro.Session, error) {
+	sess, _, err := s.addTimeline(ctx, id, in)
+	return sess, err
+}
+
+// AppendTimeline is AddTimeline returning the entry it appended (v2 answers with the entry, not the
+// session). An Idempotency-Key (v2) is honoured. Errors: as AddTimeline.
+func (s *Sessions) AppendTimeline(ctx context.Context, id string, in maestro.TimelineAppend) (maestro.SessionEntry, error) {
+	_, entry, err := s.addTimeline(ctx, id, in)
+	return entry, err
+}
+
+func (s *Sessions) addTimeline(ctx context.Context, id string, in maestro.TimelineAppend) (maestro.Session, maestro.SessionEntry, error) {
 	if in.Message == "" {
-		return maestro.Session{}, maestro.InvalidField("message", "message is required")
+		return maestro.Session{}, maestro.SessionEntry{}, maestro.InvalidField("message", "message is required")
 	}
 	if in.Type == "" {
 		in.Type = maestro.TimelineProgress
@@ -308,20 +342,24 @@ func (s *Sessions) AddTimeline(ctx context.Context, id string, in maestro.Timeli
 		maestro.CheckChars("taskId", in.TaskID, maestro.MaxIDChars),
 		validateObject("metadata", in.Metadata),
 	); err != nil {
-		return maestro.Session{}, err
+		return maestro.Session{}, maestro.SessionEntry{}, err
 	}
-	return s.appendAndPublish(ctx, id, func(q *store.Q, now int64) error {
-		return s.appendEntry(ctx, q, id, maestro.TimelineEntry{
+	return s.appendAndPublish(ctx, id, maestro.EntryTimeline, func(q *store.Q, now int64) (json.RawMessage, error) {
+		return s.appendTimelineEntry(ctx, q, id, maestro.TimelineEntry{
 			Type: in.Type, Timestamp: now, Message: in.Message, TaskID: in.TaskID,
 			Metadata: nullIfJSONNull(in.Metadata),
 		})
 	})
 }
 
-// appendAndPublish runs add in a transaction on an existing session, bumps its lastActivity and records
-// session:updated with the session as it then is.
-func (s *Sessions) appendAndPublish(ctx context.Context, id string, add func(q *store.Q, now int64) error) (maestro.Session, error) {
-	var out maestro.Session
+// appendAndPublish runs add (which appends one entry to the session's collection kind and returns it) in
+// a transaction on an existing session, bumps its lastActivity, records session:updated with the session
+// as it then is, and remembers the entry for an idempotent retry.
+func (s *Sessions) appendAndPublish(ctx context.Context, id, kind string, add func(q *store.Q, now int64) (json.RawMessage, error)) (maestro.Session, maestro.SessionEntry, error) {
+	var (
+		out   maestro.Session
+		entry maestro.SessionEntry
+	)
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		ok, err := q.SessionExists(ctx, id)
 		if err != nil {
@@ -331,35 +369,55 @@ func (s *Sessions) appendAndPublish(ctx context.Context, id string, add func(q *
 			return maestro.NotFound("Session", id)
 		}
 		now := s.nowMs()
-		if err := add(q, now); err != nil {
+		raw, err := add(q, now)
+		if err != nil {
 			return err
 		}
+		entry = maestro.SessionEntry{SessionID: id, Kind: kind, Entry: raw}
 		if err := q.TouchSession(ctx, id, now); err != nil {
 			return err
 		}
 		if out, err = q.GetSession(ctx, id); err != nil {
 			return err
 		}
-		return q.Emit(ctx, maestro.EventSessionUpdated, out.ProjectID, out)
+		if err := q.Emit(ctx, maestro.EventSessionUpdated, out.ProjectID, out); err != nil {
+			return err
+		}
+		return q.RememberResponse(ctx, entry)
 	})
-	return out, err
+	return out, entry, err
 }
 
 // LinkTask links a task to a session (both sides, never twice) and appends a task_started "Added task to
 // session" entry, even when they were already linked. Records session:task_added, then
 // task:session_added. Errors: NOT_FOUND (session first, then task).
 func (s *Sessions) LinkTask(ctx context.Context, sessionID, taskID string) (maestro.Session, error) {
-	return s.changeLink(ctx, sessionID, taskID, true)
+	return s.changeLink(ctx, sessionID, taskID, true, false)
 }
 
 // UnlinkTask removes the link between a task and a session (no error when there was none) and appends
 // a task_completed "Removed task from session" entry. Records session:task_removed, then
 // task:session_removed. Errors: NOT_FOUND (session first, then task).
 func (s *Sessions) UnlinkTask(ctx context.Context, sessionID, taskID string) (maestro.Session, error) {
-	return s.changeLink(ctx, sessionID, taskID, false)
+	return s.changeLink(ctx, sessionID, taskID, false, false)
 }
 
-func (s *Sessions) changeLink(ctx context.Context, sessionID, taskID string, link bool) (maestro.Session, error) {
+// EnsureLinked is LinkTask with a state's semantics (v2 PUT): when the task and the session are already
+// linked it changes nothing, appends no entry and records no event. It returns the session as it then
+// is. Errors: NOT_FOUND (session first, then task).
+func (s *Sessions) EnsureLinked(ctx context.Context, sessionID, taskID string) (maestro.Session, error) {
+	return s.changeLink(ctx, sessionID, taskID, true, true)
+}
+
+// EnsureUnlinked is UnlinkTask with a state's semantics (v2 DELETE): when there is no link it changes
+// nothing, appends no entry and records no event. Errors: NOT_FOUND (session first, then task).
+func (s *Sessions) EnsureUnlinked(ctx context.Context, sessionID, taskID string) (maestro.Session, error) {
+	return s.changeLink(ctx, sessionID, taskID, false, true)
+}
+
+// changeLink links (link) or unlinks a task and a session. With ensure, a link already in the wanted
+// state is left alone: nothing is written and no event recorded.
+func (s *Sessions) changeLink(ctx context.Context, sessionID, taskID string, link, ensure bool) (maestro.Session, error) {
 	var out maestro.Session
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		ok, err := q.SessionExists(ctx, sessionID)
@@ -382,6 +440,10 @@ func (s *Sessions) changeLink(ctx context.Context, sessionID, taskID string, lin
 			if err != nil {
 				return err
 			}
+			if !added && ensure {
+				out, err = q.GetSession(ctx, sessionID)
+				return err
+			}
 			// SPEC §10: a task's updatedAt moves on a new link, and on any unlink.
 			if added {
 				if err := q.TouchTask(ctx, taskID, now); err != nil {
@@ -391,7 +453,12 @@ func (s *Sessions) changeLink(ctx context.Context, sessionID, taskID string, lin
 		} else {
 			entry.Type, entry.Message = maestro.TimelineTaskCompleted, maestro.TimelineMsgTaskRemoved
 			sessionEvent, taskEvent = maestro.EventSessionTaskRemoved, maestro.EventTaskSessionRemoved
-			if _, err := q.Unlink(ctx, taskID, sessionID); err != nil {
+			removed, err := q.Unlink(ctx, taskID, sessionID)
+			if err != nil {
+				return err
+			}
+			if !removed && ensure {
+				out, err = q.GetSession(ctx, sessionID)
 				return err
 			}
 			if err := q.TouchTask(ctx, taskID, now); err != nil {
@@ -417,12 +484,18 @@ func (s *Sessions) changeLink(ctx context.Context, sessionID, taskID string, lin
 
 // appendEntry appends a server-written timeline entry, giving it a fresh evt_ id.
 func (b base) appendEntry(ctx context.Context, q *store.Q, sessionID string, e maestro.TimelineEntry) error {
+	_, err := b.appendTimelineEntry(ctx, q, sessionID, e)
+	return err
+}
+
+// appendTimelineEntry is appendEntry returning the entry as stored.
+func (b base) appendTimelineEntry(ctx context.Context, q *store.Q, sessionID string, e maestro.TimelineEntry) (json.RawMessage, error) {
 	e.ID = maestro.NewID(maestro.PrefixEvent, b.now())
 	raw, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return q.AppendTimeline(ctx, sessionID, e.Type, e.Timestamp, raw)
+	return raw, q.AppendTimeline(ctx, sessionID, e.Type, e.Timestamp, raw)
 }
 
 // requireTasks returns NOT_FOUND for the first of ids that is not a task.

@@ -43,7 +43,8 @@ type spawnPlan struct {
 // parent_session_not_found, invalid_role, task_not_found, project_not_found, invalid_strategy,
 // VALIDATION_ERROR (a field too long or of the wrong type, D23), manifest_generation_failed, and
 // spawn_error for anything else (STORAGE_UNAVAILABLE and OVERLOADED keep their codes so that a full
-// disk still reads as one).
+// disk still reads as one). A v2 Idempotency-Key is honoured: a repeated key replays the first response
+// (maestro.Replay) without running the spawn again; a reused key with another body is IDEMPOTENCY_KEY_REUSED.
 func (s *Sessions) Spawn(ctx context.Context, in maestro.SpawnRequest) (maestro.SpawnResult, error) {
 	var (
 		res  maestro.SpawnResult
@@ -54,8 +55,12 @@ func (s *Sessions) Spawn(ctx context.Context, in maestro.SpawnRequest) (maestro.
 		if err != nil {
 			return err
 		}
-		res, undo, err = s.createSpawned(ctx, q, plan)
-		return err
+		if res, undo, err = s.createSpawned(ctx, q, plan); err != nil {
+			return err
+		}
+		// A v2 retry with the same Idempotency-Key gets this response back instead of a second session
+		// and a second manifest (the CLI retries spawns on 5xx and network errors).
+		return q.RememberResponse(ctx, res)
 	})
 	if err != nil {
 		if undo != nil {
@@ -272,13 +277,17 @@ func manifestError(err error) error {
 // spawnError gives every failure of a spawn one of spawn's codes (SPEC §4.2: "any other exception →
 // 500 spawn_error"), except validation failures (D23) and storage unavailability, which keep theirs.
 func spawnError(err error) error {
+	var replay *maestro.Replay
+	if errors.As(err, &replay) {
+		return err // not a failure: the first response of an idempotent retry
+	}
 	e := maestro.AsError(err)
 	switch e.Code {
 	case maestro.CodeMissingProjectID, maestro.CodeInvalidTaskIDs, maestro.CodeInvalidSpawnSource,
 		maestro.CodeMissingSessionID, maestro.CodeParentSessionMissing, maestro.CodeInvalidRole,
 		maestro.CodeTaskNotFound, maestro.CodeProjectNotFound, maestro.CodeInvalidStrategy,
 		maestro.CodeManifestFailed, maestro.CodeSpawnError, maestro.CodeValidation,
-		maestro.CodeStorageDown, maestro.CodeOverloaded:
+		maestro.CodeStorageDown, maestro.CodeOverloaded, maestro.CodeIdempotencyReused:
 		return err
 	}
 	msg := "Failed to spawn session"

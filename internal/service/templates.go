@@ -74,6 +74,17 @@ func (s *Templates) SeedDefaults(ctx context.Context) error {
 	})
 }
 
+// Page returns one page of templates, optionally of one role (API v2). Errors: VALIDATION_ERROR (bad
+// role, unknown sort, a cursor of another query).
+func (s *Templates) Page(ctx context.Context, tq maestro.TemplateQuery) (maestro.Page[maestro.Template], error) {
+	if tq.Role != "" {
+		if err := checkRole(tq.Role); err != nil {
+			return maestro.Page[maestro.Template]{}, err
+		}
+	}
+	return s.st.Read().TemplatePage(ctx, tq)
+}
+
 // List returns every template, oldest first.
 func (s *Templates) List(ctx context.Context) ([]maestro.Template, error) {
 	return s.st.Read().ListTemplates(ctx)
@@ -115,8 +126,8 @@ func validateTemplateText(name, content *string) error {
 	return firstErr(errs...)
 }
 
-// Create stores a custom template (isDefault false) and records template:created.
-// Errors: VALIDATION_ERROR (a field missing or empty, a bad role, a field too long).
+// Create stores a custom template (isDefault false) and records template:created. An Idempotency-Key
+// (v2) is honoured. Errors: VALIDATION_ERROR (a field missing or empty, a bad role, a field too long).
 func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate) (maestro.Template, error) {
 	if in.Name == "" || in.Role == "" || in.Content == "" {
 		return maestro.Template{}, maestro.Invalid("name, role, and content are required")
@@ -133,7 +144,10 @@ func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate) (maes
 		if err := q.InsertTemplate(ctx, t); err != nil {
 			return err
 		}
-		return q.Emit(ctx, maestro.EventTemplateCreated, "", maestro.TemplatePayload{Template: t})
+		if err := q.Emit(ctx, maestro.EventTemplateCreated, "", maestro.TemplatePayload{Template: t}); err != nil {
+			return err
+		}
+		return q.RememberResponse(ctx, t)
 	})
 	if err != nil {
 		return maestro.Template{}, err
@@ -143,7 +157,7 @@ func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate) (maes
 
 // Update replaces each field present in p (even with ""), bumps updatedAt and records
 // template:updated. Errors: VALIDATION_ERROR (neither a non-empty name nor a non-empty content, a field
-// too long), NOT_FOUND.
+// too long), NOT_FOUND, PRECONDITION_FAILED (v2 If-Match).
 func (s *Templates) Update(ctx context.Context, id string, p maestro.TemplatePatch) (maestro.Template, error) {
 	if (p.Name == nil || *p.Name == "") && (p.Content == nil || *p.Content == "") {
 		return maestro.Template{}, maestro.Invalid("name or content is required")
@@ -162,7 +176,7 @@ func (s *Templates) Update(ctx context.Context, id string, p maestro.TemplatePat
 }
 
 // Reset puts the built-in content of its role back into a template (its name and default flag stay),
-// bumps updatedAt and records template:reset. Errors: NOT_FOUND.
+// bumps updatedAt and records template:reset. Errors: NOT_FOUND, PRECONDITION_FAILED (v2 If-Match).
 func (s *Templates) Reset(ctx context.Context, id string) (maestro.Template, error) {
 	return s.change(ctx, id, maestro.EventTemplateReset, func(t *maestro.Template) {
 		t.Content = DefaultTemplateContent(t.Role)
@@ -176,6 +190,9 @@ func (s *Templates) change(ctx context.Context, id, event string, apply func(*ma
 		if t, err = q.GetTemplate(ctx, id); err != nil {
 			return notFound(err, "Template", id)
 		}
+		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+			return err
+		}
 		apply(&t)
 		t.UpdatedAt = maestro.NextStamp(s.nowMs(), t.UpdatedAt)
 		if err := q.UpdateTemplate(ctx, t); err != nil {
@@ -187,12 +204,16 @@ func (s *Templates) change(ctx context.Context, id, event string, apply func(*ma
 }
 
 // Delete removes a custom template and records template:deleted.
-// Errors: NOT_FOUND, BUSINESS_RULE_ERROR "Default templates cannot be deleted" (D7).
+// Errors: NOT_FOUND, PRECONDITION_FAILED (v2 If-Match), BUSINESS_RULE_ERROR "Default templates cannot be
+// deleted" (D7).
 func (s *Templates) Delete(ctx context.Context, id string) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTemplate(ctx, id)
 		if err != nil {
 			return notFound(err, "Template", id)
+		}
+		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+			return err
 		}
 		if t.IsDefault {
 			return maestro.Errorf(maestro.CodeBusinessRule, "Default templates cannot be deleted")

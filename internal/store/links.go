@@ -93,3 +93,19 @@ func (q *Q) ReplaceTasksOfSession(ctx context.Context, sessionID string, taskIDs
 	}
 	return changed, nil
 }
+
+// LinkAt links a task and a session at the given positions of each side's list, so that an import
+// restores both orders exactly. The pair must not be linked yet (it is ErrUnique otherwise).
+func (q *Q) LinkAt(ctx context.Context, taskID, sessionID string, taskPos, sessionPos int) error {
+	added, err := q.Link(ctx, taskID, sessionID)
+	if err != nil {
+		return err
+	}
+	if !added {
+		return ErrUnique
+	}
+	if err := mapErr(q.q.SetLinkTaskPos(ctx, db.SetLinkTaskPosParams{TaskPos: int64(taskPos), TaskID: taskID, SessionID: sessionID})); err != nil {
+		return err
+	}
+	return mapErr(q.q.SetLinkSessionPos(ctx, db.SetLinkSessionPosParams{SessionPos: int64(sessionPos), TaskID: taskID, SessionID: sessionID}))
+}

@@ -74,7 +74,8 @@ func (p *planRecorder) QueryRowContext(ctx context.Context, query string, args .
 }
 
 // guardedTables are the big tables no list may scan, under their names and the aliases the queries use.
-var guardedTables = map[string]string{"tasks": "tasks", "t": "tasks", "sessions": "sessions", "s": "sessions"}
+var guardedTables = map[string]string{"tasks": "tasks", "t": "tasks", "sessions": "sessions", "s": "sessions",
+	"session_timeline": "session_timeline", "session_events": "session_events"}
 
 var scanLine = regexp.MustCompile(`^SCAN (\w+)`)
 
@@ -140,6 +141,15 @@ func TestListQueryPlans(t *testing.T) {
 	}
 	cases = append(cases, v2TaskPlanCases()...)
 	cases = append(cases, v2ProjectPlanCases()...)
+	cases = append(cases, v2SessionPlanCases()...)
+	cases = append(cases, v2EntryPlanCases()...)
+	cases = append(cases, v2TemplatePlanCases()...)
+	cases = append(cases, planCase{name: "v2 session head", run: func(ctx context.Context, q *Q) error {
+		if _, err := q.GetSessionHead(ctx, "s"); err != ErrNotFound {
+			return err
+		}
+		return nil
+	}})
 
 	for _, c := range cases {
 		rec := &planRecorder{db: st.r}
@@ -261,6 +271,103 @@ func v2ProjectPlanCases() []planCase {
 					Cursor: encodeCursor(keyset{Sort: srt, Filter: fingerprint("projects"), A: 1, ID: "x"})})
 				return err
 			}})
+	}
+	return out
+}
+
+// v2SessionPlanCases is every v2 session filter shape under every sort, as first page (with total) and
+// next page.
+func v2SessionPlanCases() []planCase {
+	shapes := []struct {
+		name     string
+		q        maestro.SessionQuery
+		unfilter bool
+	}{
+		{name: "no filter", unfilter: true},
+		{name: "project", q: maestro.SessionQuery{ProjectID: "p"}},
+		{name: "task", q: maestro.SessionQuery{TaskID: "t"}},
+		{name: "status", q: maestro.SessionQuery{Statuses: []string{"running"}}},
+		{name: "statuses", q: maestro.SessionQuery{Statuses: []string{"idle", "running", "working"}}},
+		{name: "active", q: maestro.SessionQuery{Active: true}},
+		{name: "statuses+active", q: maestro.SessionQuery{Statuses: []string{"completed", "idle"}, Active: true}},
+		{name: "project+status", q: maestro.SessionQuery{ProjectID: "p", Statuses: []string{"idle"}}},
+		{name: "project+statuses", q: maestro.SessionQuery{ProjectID: "p", Statuses: []string{"idle", "running"}}},
+		{name: "project+active", q: maestro.SessionQuery{ProjectID: "p", Active: true}},
+		{name: "task+project+status", q: maestro.SessionQuery{TaskID: "t", ProjectID: "p", Statuses: []string{"idle"}}},
+		{name: "task+active", q: maestro.SessionQuery{TaskID: "t", Active: true}},
+	}
+	sorts := []string{maestro.SortStartedAt, maestro.SortStartedAtDesc, maestro.SortLastActivity, maestro.SortLastActivityDesc}
+	var out []planCase
+	for _, sh := range shapes {
+		for _, srt := range sorts {
+			sq := sh.q
+			sq.Sort = srt
+			name := fmt.Sprintf("v2 sessions %s sort=%s", sh.name, srt)
+			out = append(out,
+				planCase{name: name, mayWalkIndex: sh.unfilter, run: func(ctx context.Context, q *Q) error {
+					sq := sq
+					sq.WithTotal = true
+					_, err := q.SessionPage(ctx, sq)
+					return err
+				}},
+				planCase{name: name + " next page", run: func(ctx context.Context, q *Q) error {
+					sq := sq
+					sq.Cursor = encodeCursor(keyset{Sort: srt, Filter: sessionFilterFingerprint(sq), A: 1, ID: "x"})
+					_, err := q.SessionPage(ctx, sq)
+					return err
+				}})
+		}
+	}
+	return out
+}
+
+// v2EntryPlanCases is a session's timeline and event log, with and without a type, in both orders.
+func v2EntryPlanCases() []planCase {
+	var out []planCase
+	for _, kind := range []string{maestro.EntryTimeline, maestro.EntryEvents} {
+		for _, typ := range []string{"", "progress"} {
+			for _, srt := range []string{maestro.SortAppended, maestro.SortAppendedDesc} {
+				eq := maestro.EntryQuery{SessionID: "s", Type: typ, Sort: srt}
+				name := fmt.Sprintf("v2 session %s type=%q sort=%s", kind, typ, srt)
+				out = append(out,
+					planCase{name: name, run: func(ctx context.Context, q *Q) error {
+						eq := eq
+						eq.WithTotal = true
+						_, err := q.EntryPage(ctx, kind, eq)
+						return err
+					}},
+					planCase{name: name + " next page", run: func(ctx context.Context, q *Q) error {
+						eq := eq
+						eq.Cursor = encodeCursor(keyset{Sort: srt, Filter: fingerprint(kind, "s", typ), Seq: 1})
+						_, err := q.EntryPage(ctx, kind, eq)
+						return err
+					}})
+			}
+		}
+	}
+	return out
+}
+
+func v2TemplatePlanCases() []planCase {
+	var out []planCase
+	for _, role := range []string{"", "worker"} {
+		for _, srt := range []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc} {
+			tq := maestro.TemplateQuery{Role: role, Sort: srt}
+			name := fmt.Sprintf("v2 templates role=%q sort=%s", role, srt)
+			out = append(out,
+				planCase{name: name, mayWalkIndex: role == "", run: func(ctx context.Context, q *Q) error {
+					tq := tq
+					tq.WithTotal = true
+					_, err := q.TemplatePage(ctx, tq)
+					return err
+				}},
+				planCase{name: name + " next page", run: func(ctx context.Context, q *Q) error {
+					tq := tq
+					tq.Cursor = encodeCursor(keyset{Sort: srt, Filter: fingerprint("templates", role), A: 1, ID: "x"})
+					_, err := q.TemplatePage(ctx, tq)
+					return err
+				}})
+		}
 	}
 	return out
 }

@@ -42,9 +42,17 @@ var statusOf = map[maestro.Code]int{
 	maestro.CodeSpawnError:           http.StatusInternalServerError,
 }
 
-// v2Override lists where v2 answers differently: validation failures are 422 there (DESIGN §12).
+// v2Override lists where v2 answers differently: validation failures are 422 there (DESIGN §12),
+// spawn's own validation codes included (they keep their codes, which clients match).
 var v2Override = map[maestro.Code]int{
 	maestro.CodeValidation: http.StatusUnprocessableEntity,
+
+	maestro.CodeMissingProjectID:   http.StatusUnprocessableEntity,
+	maestro.CodeInvalidTaskIDs:     http.StatusUnprocessableEntity,
+	maestro.CodeInvalidSpawnSource: http.StatusUnprocessableEntity,
+	maestro.CodeMissingSessionID:   http.StatusUnprocessableEntity,
+	maestro.CodeInvalidRole:        http.StatusUnprocessableEntity,
+	maestro.CodeInvalidStrategy:    http.StatusUnprocessableEntity,
 }
 
 // Status returns the HTTP status of code in API version v (1 or 2). Unknown codes are 500.

@@ -209,10 +209,10 @@ func registerQueues(api huma.API, d Deps) {
 		http.StatusBadRequest, http.StatusNotFound),
 		func(ctx context.Context, in *queuePushInput) (*queuePushedOutput, error) {
 			b := deref(in.Body)
-			it, err := svc.Push(ctx, in.ID, str(b.TaskID))
+			step, err := svc.Push(ctx, in.ID, str(b.TaskID))
 			if err != nil {
 				return nil, err
 			}
-			return &queuePushedOutput{Body: QueuePushed{Success: true, Item: it}}, nil
+			return &queuePushedOutput{Body: QueuePushed{Success: true, Item: *step.Item}}, nil
 		})
 }

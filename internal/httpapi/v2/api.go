@@ -54,4 +54,9 @@ func Register(api huma.API, d Deps) {
 	registerSkills(api, d)
 	registerAdmin(api, d)
 	registerEvents(api, d)
+	registerSessions(api, d)
+	registerSpawn(api, d)
+	registerQueues(api, d)
+	registerTemplates(api, d)
+	registerTransfer(api, d)
 }

@@ -32,6 +32,13 @@ func etagOf(v any) string {
 		parts = []string{"task", x.ID, strconv.FormatInt(x.UpdatedAt, 10)}
 	case maestro.Project:
 		parts = []string{"project", x.ID, strconv.FormatInt(x.UpdatedAt, 10)}
+	case maestro.Session:
+		// lastActivity strictly increases with every change of the session, its links and its logs (D12).
+		parts = []string{"session", x.ID, strconv.FormatInt(x.LastActivity, 10)}
+	case maestro.Template:
+		parts = []string{"template", x.ID, strconv.FormatInt(x.UpdatedAt, 10)}
+	case maestro.Queue:
+		parts = []string{"queue", x.SessionID, strconv.FormatInt(x.UpdatedAt, 10)}
 	case flags.State:
 		parts = []string{"flag", string(x.Key), strconv.FormatBool(x.Enabled), x.Source,
 			strconv.FormatInt(x.UpdatedAt, 10), x.UpdatedBy}

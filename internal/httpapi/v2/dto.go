@@ -85,6 +85,18 @@ func representation(created any) (any, map[string]string, error) {
 		return taskDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/tasks/" + x.ID}, nil
 	case maestro.Project:
 		return projectDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/projects/" + x.ID}, nil
+	case maestro.Session:
+		return sessionDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/sessions/" + x.ID}, nil
+	case maestro.SpawnResult:
+		return spawnDTO(x), map[string]string{"ETag": etagOf(x.Session), "Location": Prefix + "/sessions/" + x.Session.ID}, nil
+	case maestro.SessionEntry:
+		return Entry(x.Entry), nil, nil
+	case maestro.QueueStep:
+		return queueStepDTO(x), map[string]string{"ETag": etagOf(x.Queue)}, nil
+	case maestro.Template:
+		return templateDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/templates/" + x.ID}, nil
+	case maestro.ImportResult:
+		return importDTO(x), map[string]string{"ETag": etagOf(x.Project), "Location": Prefix + "/projects/" + x.Project.ID}, nil
 	}
 	return nil, nil, fmt.Errorf("v2: no representation for %T", created)
 }

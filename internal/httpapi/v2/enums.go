@@ -96,3 +96,90 @@ func strPtr[T ~string](p *T) *string {
 	s := string(*p)
 	return &s
 }
+
+var (
+	sessionSorts = []string{maestro.SortStartedAt, maestro.SortStartedAtDesc, maestro.SortLastActivity,
+		maestro.SortLastActivityDesc}
+	entrySorts    = []string{maestro.SortAppended, maestro.SortAppendedDesc}
+	templateSorts = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc}
+	roles         = []string{maestro.RoleWorker, maestro.RoleOrchestrator}
+	spawnSources  = []string{maestro.SpawnSourceUI, maestro.SpawnSourceSession}
+	queueStatuses = []string{maestro.QueueQueued, maestro.QueueProcessing, maestro.QueueCompleted,
+		maestro.QueueFailed, maestro.QueueSkipped}
+	importModes = []string{maestro.ImportNewIDs, maestro.ImportKeepIDs}
+)
+
+// SessionStatus is a session status.
+type SessionStatus string
+
+// Schema implements huma.SchemaProvider.
+func (SessionStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Session status (running is what the maestro CLI reports while an agent works).", SessionStatuses)
+}
+
+// SessionStrategy is how a session works through its tasks.
+type SessionStrategy string
+
+// Schema implements huma.SchemaProvider.
+func (SessionStrategy) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Session strategy.", SessionStrategies)
+}
+
+// SessionSort is a sort order of the session list.
+type SessionSort string
+
+// Schema implements huma.SchemaProvider.
+func (SessionSort) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Sort order; a leading - reverses it (-lastActivity: most recently active first). "+
+		"Ties are broken by id. Default startedAt (oldest first).", sessionSorts)
+}
+
+// EntrySort is a sort order of a session's timeline or event log.
+type EntrySort string
+
+// Schema implements huma.SchemaProvider.
+func (EntrySort) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Sort order: appended (the default) is the order the entries were appended in, "+
+		"oldest first; -appended is newest first.", entrySorts)
+}
+
+// TemplateSort is a sort order of the template list.
+type TemplateSort string
+
+// Schema implements huma.SchemaProvider.
+func (TemplateSort) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Sort order; a leading - reverses it. Default createdAt (oldest first).", templateSorts)
+}
+
+// Role is the role of a template or a spawned agent.
+type Role string
+
+// Schema implements huma.SchemaProvider.
+func (Role) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Agent role.", roles)
+}
+
+// SpawnSource says who asked for a spawn.
+type SpawnSource string
+
+// Schema implements huma.SchemaProvider.
+func (SpawnSource) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Who asks: ui (the default) or session (an agent; then sessionId names it).", spawnSources)
+}
+
+// QueueItemStatus is the status of a queue item.
+type QueueItemStatus string
+
+// Schema implements huma.SchemaProvider.
+func (QueueItemStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Queue item status; completed, failed and skipped are final.", queueStatuses)
+}
+
+// ImportMode is how an import treats the document's ids.
+type ImportMode string
+
+// Schema implements huma.SchemaProvider.
+func (ImportMode) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("new (the default) stores a copy under new ids and rewrites every reference; keep stores "+
+		"every record under its document id (409 CONFLICT when one is taken).", importModes)
+}

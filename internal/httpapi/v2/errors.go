@@ -7,6 +7,9 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 )
 
+// problemContentType is the media type of every v2 error.
+const problemContentType = "application/problem+json"
+
 // writeError renders err from a middleware (outside a handler) in the v2 problem shape.
 func writeError(ctx huma.Context, err error) {
 	se := apierr.FromError(ctx.Context(), ctx.URL().Path, err)
@@ -17,7 +20,8 @@ func writeError(ctx huma.Context, err error) {
 			}
 		}
 	}
-	ct := "application/json"
+	// Every v2 error is a problem, unless the error itself says otherwise (an idempotent replay is JSON).
+	ct := problemContentType
 	if f, ok := se.(huma.ContentTypeFilter); ok {
 		ct = f.ContentType(ct)
 	}

@@ -8,8 +8,9 @@ import (
 )
 
 // apiDescription is the overview at the top of the v2 OpenAPI document.
-const apiDescription = `API v2 serves the same projects and tasks as v1, through the same services, with a stricter and
-more capable contract. v1 stays as it is for the maestro CLI and the desktop UI.
+const apiDescription = `API v2 serves the same projects, tasks, sessions (with their timelines and event logs), queues,
+templates and skills as v1, through the same services, with a stricter and more capable contract, plus project
+export and import. v1 stays as it is for the maestro CLI and the desktop UI.
 
 **Versions.** v2 lives at ` + "`/api/v2/...`" + `. The unversioned ` + "`/api/...`" + ` serves v1, or v2 when the request carries
 ` + "`API-Version: 2`" + `; any other value is refused with 400 ` + "`UNSUPPORTED_API_VERSION`" + `. Every response carries ` + "`API-Version`" + `.
@@ -23,7 +24,9 @@ more capable contract. v1 stays as it is for the maestro CLI and the desktop UI.
 make it see a row twice or miss one. ` + "`total=true`" + ` adds the number of matching rows (a second query).
 
 **Enums are strict**: task status ` + "`todo|in_progress|completed|cancelled|blocked`" + `, priority ` + "`low|medium|high|critical`" + `,
-task sessionStatus ` + "`queued|working|needs_input|blocked|completed|failed|skipped`" + `. Values written through v1 (which
+task sessionStatus ` + "`queued|working|needs_input|blocked|completed|failed|skipped`" + `, session status
+` + "`spawning|idle|working|running|completed|failed|stopped`" + `, session strategy ` + "`simple|queue`" + `, role
+` + "`worker|orchestrator`" + `; timeline and event types match ` + "`^[a-z][a-z0-9_]{0,63}$`" + `. Values written through v1 (which
 stores any string) can still appear in responses. Unknown body members are refused (422). In a PATCH, members
 that are absent or null are left as they are.
 
@@ -31,7 +34,8 @@ that are absent or null are left as they are.
 resource is unchanged; ` + "`If-Match`" + ` on PATCH, PUT and DELETE answers 412 ` + "`PRECONDITION_FAILED`" + ` when it changed meanwhile
 (the check and the write happen in one transaction).
 
-**Idempotent creates.** Every create accepts ` + "`Idempotency-Key`" + ` (1–255 visible ASCII characters). A retry with the same
+**Idempotent creates.** Every create accepts ` + "`Idempotency-Key`" + ` (1–255 visible ASCII characters): projects, tasks,
+sessions, timeline and event entries, queue pushes, templates, imports and — above all — spawns. A retry with the same
 key on the same route within 24 hours gets the first response again (status, headers, body; marked
 ` + "`Idempotent-Replayed: true`" + `) and creates nothing. The key is stored in the transaction of the create, so a crash can
 never keep one without the other. Reusing a key with a different body is refused with 422 ` + "`IDEMPOTENCY_KEY_REUSED`" + `.
