@@ -20,7 +20,7 @@ func (q *Q) InsertAuditEntries(ctx context.Context, entries []maestro.AuditEntry
 			}
 			detail = sql.NullString{String: string(b), Valid: true}
 		}
-		if err := q.q.InsertAuditEntry(ctx, db.InsertAuditEntryParams{
+		if err := q.q.InsertAuditEntry(q.c(ctx), db.InsertAuditEntryParams{
 			At: e.At, Actor: e.Actor, Method: e.Method, Route: e.Route, EntityID: nullStringPtr(e.EntityID),
 			Status: int64(e.Status), RequestID: e.RequestID, Detail: detail,
 		}); err != nil {
@@ -34,7 +34,7 @@ func (q *Q) InsertAuditEntries(ctx context.Context, entries []maestro.AuditEntry
 func (q *Q) ListAuditEntries(ctx context.Context, f maestro.AuditFilter) ([]maestro.AuditEntry, error) {
 	nz := func(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 	ni := func(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
-	rows, err := q.q.ListAuditEntries(ctx, db.ListAuditEntriesParams{
+	rows, err := q.q.ListAuditEntries(q.c(ctx), db.ListAuditEntriesParams{
 		BeforeID: ni(f.BeforeID), Actor: nz(f.Actor), Method: nz(f.Method), Route: nz(f.Route),
 		EntityID: nz(f.EntityID), RequestID: nz(f.RequestID), Status: ni(int64(f.Status)),
 		Since: ni(f.Since), Until: ni(f.Until), Limit: int64(f.Limit),
@@ -59,6 +59,6 @@ func (q *Q) ListAuditEntries(ctx context.Context, f maestro.AuditFilter) ([]maes
 
 // PruneAuditEntries deletes at most batch entries older than cutoff (ms) and returns how many went.
 func (q *Q) PruneAuditEntries(ctx context.Context, cutoff int64, batch int) (int64, error) {
-	n, err := q.q.PruneAuditEntries(ctx, db.PruneAuditEntriesParams{Cutoff: cutoff, Batch: int64(batch)})
+	n, err := q.q.PruneAuditEntries(q.c(ctx), db.PruneAuditEntriesParams{Cutoff: cutoff, Batch: int64(batch)})
 	return n, mapErr(err)
 }

@@ -125,10 +125,10 @@ func (s *Store) probeWrites(ctx context.Context, done chan<- struct{}) {
 // write of the database header that goes through the WAL like any other.
 func (q *Q) touchHeader(ctx context.Context) error {
 	var v int64
-	if err := q.x.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	if err := q.x.QueryRowContext(q.c(ctx), "PRAGMA user_version").Scan(&v); err != nil {
 		return mapErr(err)
 	}
-	_, err := q.x.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", (v+1)%(1<<31)))
+	_, err := q.x.ExecContext(q.c(ctx), fmt.Sprintf("PRAGMA user_version = %d", (v+1)%(1<<31)))
 	return mapErr(err)
 }
 

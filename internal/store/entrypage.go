@@ -52,7 +52,7 @@ func (q *Q) EntryPage(ctx context.Context, kind string, eq maestro.EntryQuery) (
 	}
 	if eq.WithTotal {
 		var total int64
-		if err := q.x.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+where, args...).Scan(&total); err != nil {
+		if err := q.x.QueryRowContext(q.c(ctx), "SELECT COUNT(*) FROM "+table+where, args...).Scan(&total); err != nil {
 			return page, mapErr(err)
 		}
 		page.Total = &total
@@ -62,7 +62,7 @@ func (q *Q) EntryPage(ctx context.Context, kind string, eq maestro.EntryQuery) (
 		args = append(args, after.Seq)
 	}
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(ctx, "SELECT seq, data FROM "+table+where+" ORDER BY "+order+" LIMIT ?", args...)
+	rows, err := q.x.QueryContext(q.c(ctx), "SELECT seq, data FROM "+table+where+" ORDER BY "+order+" LIMIT ?", args...)
 	if err != nil {
 		return page, mapErr(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 // EventsSince returns up to limit outbox events with seq > after, in seq order.
 func (q *Q) EventsSince(ctx context.Context, after int64, limit int) ([]maestro.Event, error) {
-	rows, err := q.q.ListEventsSince(ctx, db.ListEventsSinceParams{Seq: after, Limit: int64(limit)})
+	rows, err := q.q.ListEventsSince(q.c(ctx), db.ListEventsSinceParams{Seq: after, Limit: int64(limit)})
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -26,7 +26,7 @@ func (q *Q) EventsSince(ctx context.Context, after int64, limit int) ([]maestro.
 
 // EventSeqBounds returns the oldest and newest retained seq (0, 0 when the outbox is empty).
 func (q *Q) EventSeqBounds(ctx context.Context) (oldest, newest int64, err error) {
-	b, err := q.q.EventSeqBounds(ctx)
+	b, err := q.q.EventSeqBounds(q.c(ctx))
 	if err != nil {
 		return 0, 0, mapErr(err)
 	}
@@ -36,7 +36,7 @@ func (q *Q) EventSeqBounds(ctx context.Context) (oldest, newest int64, err error
 // PruneEvents deletes events created before cutoff (ms) whose seq is at most maxPrunableSeq, and
 // returns how many went.
 func (q *Q) PruneEvents(ctx context.Context, cutoff, maxPrunableSeq int64) (int64, error) {
-	n, err := q.q.PruneEvents(ctx, db.PruneEventsParams{Cutoff: cutoff, MaxPrunableSeq: maxPrunableSeq})
+	n, err := q.q.PruneEvents(q.c(ctx), db.PruneEventsParams{Cutoff: cutoff, MaxPrunableSeq: maxPrunableSeq})
 	return n, mapErr(err)
 }
 
@@ -49,7 +49,7 @@ type EntityCount struct {
 
 // EntityCounts returns the trigger-maintained per-status counts of tasks and sessions.
 func (q *Q) EntityCounts(ctx context.Context) ([]EntityCount, error) {
-	rows, err := q.q.ListEntityCounts(ctx)
+	rows, err := q.q.ListEntityCounts(q.c(ctx))
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -24,7 +24,7 @@ func flagFromRow(r db.FeatureFlag) FlagRow {
 
 // ListFlagRows returns every stored flag override, by key.
 func (q *Q) ListFlagRows(ctx context.Context) ([]FlagRow, error) {
-	rows, err := q.q.ListFeatureFlags(ctx)
+	rows, err := q.q.ListFeatureFlags(q.c(ctx))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -37,7 +37,7 @@ func (q *Q) ListFlagRows(ctx context.Context) ([]FlagRow, error) {
 
 // GetFlagRow returns the stored override of key, or ErrNotFound when the flag is at its default.
 func (q *Q) GetFlagRow(ctx context.Context, key string) (FlagRow, error) {
-	r, err := q.q.GetFeatureFlag(ctx, key)
+	r, err := q.q.GetFeatureFlag(q.c(ctx), key)
 	if err != nil {
 		return FlagRow{}, mapErr(err)
 	}
@@ -50,14 +50,14 @@ func (q *Q) PutFlagRow(ctx context.Context, f FlagRow) error {
 	if f.Enabled {
 		enabled = 1
 	}
-	return mapErr(q.q.UpsertFeatureFlag(ctx, db.UpsertFeatureFlagParams{
+	return mapErr(q.q.UpsertFeatureFlag(q.c(ctx), db.UpsertFeatureFlagParams{
 		Key: f.Key, Enabled: enabled, Description: f.Description, UpdatedAt: f.UpdatedAt, UpdatedBy: f.UpdatedBy,
 	}))
 }
 
 // DeleteFlagRow removes a flag override (the flag returns to its default). It reports whether there was one.
 func (q *Q) DeleteFlagRow(ctx context.Context, key string) (bool, error) {
-	n, err := q.q.DeleteFeatureFlag(ctx, key)
+	n, err := q.q.DeleteFeatureFlag(q.c(ctx), key)
 	return n > 0, mapErr(err)
 }
 
@@ -80,7 +80,7 @@ func (q *Q) InsertFlagAudit(ctx context.Context, a FlagAudit) error {
 	if err != nil {
 		return fmt.Errorf("store: marshal flag audit detail: %w", err)
 	}
-	return mapErr(q.q.InsertFlagAudit(ctx, db.InsertFlagAuditParams{
+	return mapErr(q.q.InsertFlagAudit(q.c(ctx), db.InsertFlagAuditParams{
 		At: a.At, Actor: a.Actor, Method: a.Method, Route: a.Route,
 		EntityID: sql.NullString{String: a.Key, Valid: a.Key != ""}, Status: int64(a.Status),
 		RequestID: a.RequestID, Detail: sql.NullString{String: string(detail), Valid: true},

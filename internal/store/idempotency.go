@@ -17,7 +17,7 @@ func (q *Q) claimIdempotencyKey(ctx context.Context) error {
 	if q.idem == nil {
 		return nil
 	}
-	r, err := q.q.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{Route: q.idem.Route, Key: q.idem.Key})
+	r, err := q.q.GetIdempotencyKey(q.c(ctx), db.GetIdempotencyKeyParams{Route: q.idem.Route, Key: q.idem.Key})
 	if errors.Is(mapErr(err), ErrNotFound) {
 		return nil
 	}
@@ -64,7 +64,7 @@ func (q *Q) RememberResponse(ctx context.Context, created any) error {
 	if err != nil {
 		return fmt.Errorf("store: marshal idempotent response headers: %w", err)
 	}
-	err = q.q.PutIdempotencyKey(ctx, db.PutIdempotencyKeyParams{
+	err = q.q.PutIdempotencyKey(q.c(ctx), db.PutIdempotencyKeyParams{
 		Route: q.idem.Route, Key: q.idem.Key, Status: int64(resp.Status), Body: resp.Body,
 		Headers: string(hj), RequestHash: q.idem.RequestHash, CreatedAt: q.s.now().UnixMilli(),
 	})
@@ -77,6 +77,6 @@ func (q *Q) RememberResponse(ctx context.Context, created any) error {
 
 // PruneIdempotencyKeys deletes the keys recorded before cutoff (ms) and returns how many went.
 func (q *Q) PruneIdempotencyKeys(ctx context.Context, cutoff int64) (int64, error) {
-	n, err := q.q.PruneIdempotencyKeys(ctx, cutoff)
+	n, err := q.q.PruneIdempotencyKeys(q.c(ctx), cutoff)
 	return n, mapErr(err)
 }

@@ -9,26 +9,26 @@ import (
 
 // SessionIDsOfTask returns the sessions linked to a task, in the task's order.
 func (q *Q) SessionIDsOfTask(ctx context.Context, taskID string) ([]string, error) {
-	ids, err := q.q.ListSessionIDsOfTask(ctx, taskID)
+	ids, err := q.q.ListSessionIDsOfTask(q.c(ctx), taskID)
 	return ids, mapErr(err)
 }
 
 // TaskIDsOfSession returns the tasks linked to a session, in the session's order.
 func (q *Q) TaskIDsOfSession(ctx context.Context, sessionID string) ([]string, error) {
-	ids, err := q.q.ListTaskIDsOfSession(ctx, sessionID)
+	ids, err := q.q.ListTaskIDsOfSession(q.c(ctx), sessionID)
 	return ids, mapErr(err)
 }
 
 // Link links a task and a session, appending each to the end of the other's list. It reports whether a
 // new link was made (false when they were already linked).
 func (q *Q) Link(ctx context.Context, taskID, sessionID string) (bool, error) {
-	n, err := q.q.InsertLink(ctx, db.InsertLinkParams{TaskID: taskID, SessionID: sessionID})
+	n, err := q.q.InsertLink(q.c(ctx), db.InsertLinkParams{TaskID: taskID, SessionID: sessionID})
 	return n > 0, mapErr(err)
 }
 
 // Unlink removes the link between a task and a session. It reports whether there was one.
 func (q *Q) Unlink(ctx context.Context, taskID, sessionID string) (bool, error) {
-	n, err := q.q.DeleteLink(ctx, db.DeleteLinkParams{TaskID: taskID, SessionID: sessionID})
+	n, err := q.q.DeleteLink(q.c(ctx), db.DeleteLinkParams{TaskID: taskID, SessionID: sessionID})
 	return n > 0, mapErr(err)
 }
 
@@ -57,7 +57,7 @@ func (q *Q) ReplaceSessionsOfTask(ctx context.Context, taskID string, sessionIDs
 		if added {
 			changed = append(changed, sid)
 		}
-		if err := mapErr(q.q.SetLinkTaskPos(ctx, db.SetLinkTaskPosParams{TaskPos: int64(i), TaskID: taskID, SessionID: sid})); err != nil {
+		if err := mapErr(q.q.SetLinkTaskPos(q.c(ctx), db.SetLinkTaskPosParams{TaskPos: int64(i), TaskID: taskID, SessionID: sid})); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +87,7 @@ func (q *Q) ReplaceTasksOfSession(ctx context.Context, sessionID string, taskIDs
 		if added {
 			changed = append(changed, tid)
 		}
-		if err := mapErr(q.q.SetLinkSessionPos(ctx, db.SetLinkSessionPosParams{SessionPos: int64(i), TaskID: tid, SessionID: sessionID})); err != nil {
+		if err := mapErr(q.q.SetLinkSessionPos(q.c(ctx), db.SetLinkSessionPosParams{SessionPos: int64(i), TaskID: tid, SessionID: sessionID})); err != nil {
 			return nil, err
 		}
 	}
@@ -104,8 +104,8 @@ func (q *Q) LinkAt(ctx context.Context, taskID, sessionID string, taskPos, sessi
 	if !added {
 		return ErrUnique
 	}
-	if err := mapErr(q.q.SetLinkTaskPos(ctx, db.SetLinkTaskPosParams{TaskPos: int64(taskPos), TaskID: taskID, SessionID: sessionID})); err != nil {
+	if err := mapErr(q.q.SetLinkTaskPos(q.c(ctx), db.SetLinkTaskPosParams{TaskPos: int64(taskPos), TaskID: taskID, SessionID: sessionID})); err != nil {
 		return err
 	}
-	return mapErr(q.q.SetLinkSessionPos(ctx, db.SetLinkSessionPosParams{SessionPos: int64(sessionPos), TaskID: taskID, SessionID: sessionID}))
+	return mapErr(q.q.SetLinkSessionPos(q.c(ctx), db.SetLinkSessionPosParams{SessionPos: int64(sessionPos), TaskID: taskID, SessionID: sessionID}))
 }

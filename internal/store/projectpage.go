@@ -31,7 +31,7 @@ func (q *Q) ProjectPage(ctx context.Context, pq maestro.ProjectQuery) (maestro.P
 	limit := pageLimit(pq.Limit)
 	if pq.WithTotal {
 		var total int64
-		if err := q.x.QueryRowContext(ctx, "SELECT COUNT(*) FROM projects").Scan(&total); err != nil {
+		if err := q.x.QueryRowContext(q.c(ctx), "SELECT COUNT(*) FROM projects").Scan(&total); err != nil {
 			return page, mapErr(err)
 		}
 		page.Total = &total
@@ -44,7 +44,7 @@ func (q *Q) ProjectPage(ctx context.Context, pq maestro.ProjectQuery) (maestro.P
 	}
 	query += " ORDER BY " + order + " LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(ctx, query, args...)
+	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
 	if err != nil {
 		return page, mapErr(err)
 	}

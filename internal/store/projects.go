@@ -16,7 +16,7 @@ func projectFromRow(r db.Project) maestro.Project {
 
 // GetProject returns the project or ErrNotFound.
 func (q *Q) GetProject(ctx context.Context, id string) (maestro.Project, error) {
-	r, err := q.q.GetProject(ctx, id)
+	r, err := q.q.GetProject(q.c(ctx), id)
 	if err != nil {
 		return maestro.Project{}, mapErr(err)
 	}
@@ -25,7 +25,7 @@ func (q *Q) GetProject(ctx context.Context, id string) (maestro.Project, error) 
 
 // ListProjects returns every project, oldest first.
 func (q *Q) ListProjects(ctx context.Context) ([]maestro.Project, error) {
-	rows, err := q.q.ListProjects(ctx)
+	rows, err := q.q.ListProjects(q.c(ctx))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -38,7 +38,7 @@ func (q *Q) ListProjects(ctx context.Context) ([]maestro.Project, error) {
 
 // InsertProject stores a new project.
 func (q *Q) InsertProject(ctx context.Context, p maestro.Project) error {
-	return mapErr(q.q.InsertProject(ctx, db.InsertProjectParams{
+	return mapErr(q.q.InsertProject(q.c(ctx), db.InsertProjectParams{
 		ID: p.ID, Name: p.Name, WorkingDir: p.WorkingDir, Description: p.Description,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}))
@@ -46,14 +46,14 @@ func (q *Q) InsertProject(ctx context.Context, p maestro.Project) error {
 
 // UpdateProject stores the editable fields and updatedAt of an existing project.
 func (q *Q) UpdateProject(ctx context.Context, p maestro.Project) error {
-	return mapErr(q.q.UpdateProject(ctx, db.UpdateProjectParams{
+	return mapErr(q.q.UpdateProject(q.c(ctx), db.UpdateProjectParams{
 		ID: p.ID, Name: p.Name, WorkingDir: p.WorkingDir, Description: p.Description, UpdatedAt: p.UpdatedAt,
 	}))
 }
 
 // DeleteProject deletes a project; ErrNotFound when there was none.
 func (q *Q) DeleteProject(ctx context.Context, id string) error {
-	n, err := q.q.DeleteProject(ctx, id)
+	n, err := q.q.DeleteProject(q.c(ctx), id)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -65,11 +65,11 @@ func (q *Q) DeleteProject(ctx context.Context, id string) error {
 
 // ProjectUsage reports whether tasks or sessions still reference the project.
 func (q *Q) ProjectUsage(ctx context.Context, id string) (hasTasks, hasSessions bool, err error) {
-	t, err := q.q.ProjectHasTasks(ctx, id)
+	t, err := q.q.ProjectHasTasks(q.c(ctx), id)
 	if err != nil {
 		return false, false, mapErr(err)
 	}
-	s, err := q.q.ProjectHasSessions(ctx, id)
+	s, err := q.q.ProjectHasSessions(q.c(ctx), id)
 	if err != nil {
 		return false, false, mapErr(err)
 	}

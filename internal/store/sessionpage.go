@@ -159,7 +159,7 @@ func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.P
 	b := buildSessionList(sq)
 	if sq.WithTotal {
 		var total int64
-		if err := q.x.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+b.from+b.where(), b.args...).Scan(&total); err != nil {
+		if err := q.x.QueryRowContext(q.c(ctx), "SELECT COUNT(*) FROM "+b.from+b.where(), b.args...).Scan(&total); err != nil {
 			return page, mapErr(err)
 		}
 		page.Total = &total
@@ -172,7 +172,7 @@ func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.P
 	}
 	query := "SELECT " + sessionColumns + " FROM " + b.from + b.where(extra...) + " ORDER BY " + srt.orderBy(b.unindexedSort) + " LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(ctx, query, args...)
+	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
 	if err != nil {
 		return page, mapErr(err)
 	}
@@ -214,7 +214,7 @@ func sessionScanDest(r *db.GetSessionRow) []any {
 // GetSessionHead returns a session with its task ids but without its events and timeline (both empty),
 // or ErrNotFound.
 func (q *Q) GetSessionHead(ctx context.Context, id string) (maestro.Session, error) {
-	r, err := q.q.GetSessionHead(ctx, id)
+	r, err := q.q.GetSessionHead(q.c(ctx), id)
 	if err != nil {
 		return maestro.Session{}, mapErr(err)
 	}

@@ -77,7 +77,7 @@ func sessionsFromRows[R ~struct {
 
 // GetSession returns the session with its task ids, events and timeline, or ErrNotFound.
 func (q *Q) GetSession(ctx context.Context, id string) (maestro.Session, error) {
-	r, err := q.q.GetSession(ctx, id)
+	r, err := q.q.GetSession(q.c(ctx), id)
 	if err != nil {
 		return maestro.Session{}, mapErr(err)
 	}
@@ -94,7 +94,7 @@ func (q *Q) ListSessions(ctx context.Context, f maestro.SessionFilter) ([]maestr
 	}
 	switch {
 	case f.TaskID != "":
-		rows, err := q.q.ListSessionsByTask(ctx, db.ListSessionsByTaskParams{
+		rows, err := q.q.ListSessionsByTask(q.c(ctx), db.ListSessionsByTaskParams{
 			TaskID: f.TaskID, ProjectID: nullString(f.ProjectID), Status: nullString(f.Status), ActiveOnly: active,
 		})
 		if err != nil {
@@ -102,7 +102,7 @@ func (q *Q) ListSessions(ctx context.Context, f maestro.SessionFilter) ([]maestr
 		}
 		return sessionsFromRows(rows)
 	case f.ProjectID != "":
-		rows, err := q.q.ListSessionsByProject(ctx, db.ListSessionsByProjectParams{
+		rows, err := q.q.ListSessionsByProject(q.c(ctx), db.ListSessionsByProjectParams{
 			ProjectID: f.ProjectID, Status: nullString(f.Status), ActiveOnly: active,
 		})
 		if err != nil {
@@ -113,19 +113,19 @@ func (q *Q) ListSessions(ctx context.Context, f maestro.SessionFilter) ([]maestr
 		if f.Active && f.Status == maestro.SessionCompleted {
 			return []maestro.Session{}, nil // "active" excludes exactly this status
 		}
-		rows, err := q.q.ListSessionsByStatus(ctx, f.Status)
+		rows, err := q.q.ListSessionsByStatus(q.c(ctx), f.Status)
 		if err != nil {
 			return nil, mapErr(err)
 		}
 		return sessionsFromRows(rows)
 	case f.Active:
-		rows, err := q.q.ListActiveSessions(ctx)
+		rows, err := q.q.ListActiveSessions(q.c(ctx))
 		if err != nil {
 			return nil, mapErr(err)
 		}
 		return sessionsFromRows(rows)
 	default:
-		rows, err := q.q.ListSessions(ctx)
+		rows, err := q.q.ListSessions(q.c(ctx))
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -135,13 +135,13 @@ func (q *Q) ListSessions(ctx context.Context, f maestro.SessionFilter) ([]maestr
 
 // SessionExists reports whether a session with this id exists.
 func (q *Q) SessionExists(ctx context.Context, id string) (bool, error) {
-	ok, err := q.q.SessionExists(ctx, id)
+	ok, err := q.q.SessionExists(q.c(ctx), id)
 	return ok, mapErr(err)
 }
 
 // TouchSession bumps a session's lastActivity to now (strictly increasing, D12).
 func (q *Q) TouchSession(ctx context.Context, id string, now int64) error {
-	return mapErr(q.q.TouchSession(ctx, db.TouchSessionParams{ID: id, Now: now}))
+	return mapErr(q.q.TouchSession(q.c(ctx), db.TouchSessionParams{ID: id, Now: now}))
 }
 
 // InsertSession stores a new session row. Its TaskIDs, Events and Timeline are ignored: links live in
@@ -152,7 +152,7 @@ func (q *Q) InsertSession(ctx context.Context, s maestro.Session) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(q.q.InsertSession(ctx, db.InsertSessionParams{
+	return mapErr(q.q.InsertSession(q.c(ctx), db.InsertSessionParams{
 		ID: s.ID, ProjectID: s.ProjectID, Name: s.Name, AgentID: nullStringPtr(s.AgentID), Env: env,
 		Strategy: s.Strategy, Status: s.Status, StartedAt: s.StartedAt, LastActivity: s.LastActivity,
 		CompletedAt: nullInt64Ptr(s.CompletedAt), Hostname: s.Hostname, Platform: s.Platform,
@@ -167,7 +167,7 @@ func (q *Q) UpdateSession(ctx context.Context, s maestro.Session) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(q.q.UpdateSession(ctx, db.UpdateSessionParams{
+	return mapErr(q.q.UpdateSession(q.c(ctx), db.UpdateSessionParams{
 		ID: s.ID, AgentID: nullStringPtr(s.AgentID), Env: env, Status: s.Status,
 		LastActivity: s.LastActivity, CompletedAt: nullInt64Ptr(s.CompletedAt),
 	}))
@@ -176,7 +176,7 @@ func (q *Q) UpdateSession(ctx context.Context, s maestro.Session) error {
 // DeleteSession deletes a session and, through foreign keys, its links, events and timeline (its queue
 // is kept); ErrNotFound when there was none.
 func (q *Q) DeleteSession(ctx context.Context, id string) error {
-	n, err := q.q.DeleteSession(ctx, id)
+	n, err := q.q.DeleteSession(q.c(ctx), id)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -189,14 +189,14 @@ func (q *Q) DeleteSession(ctx context.Context, id string) error {
 // AppendSessionEvent appends one entry (a JSON object, stored as given) to a session's event log.
 // typ is the entry's type, kept in its own column for inspection with sqlite3.
 func (q *Q) AppendSessionEvent(ctx context.Context, sessionID, typ string, at int64, entry json.RawMessage) error {
-	return mapErr(q.q.InsertSessionEvent(ctx, db.InsertSessionEventParams{
+	return mapErr(q.q.InsertSessionEvent(q.c(ctx), db.InsertSessionEventParams{
 		SessionID: sessionID, Type: typ, CreatedAt: at, Data: string(entry),
 	}))
 }
 
 // AppendTimeline appends one entry (a JSON object, stored as given) to a session's timeline.
 func (q *Q) AppendTimeline(ctx context.Context, sessionID, typ string, at int64, entry json.RawMessage) error {
-	return mapErr(q.q.InsertSessionTimeline(ctx, db.InsertSessionTimelineParams{
+	return mapErr(q.q.InsertSessionTimeline(q.c(ctx), db.InsertSessionTimelineParams{
 		SessionID: sessionID, Type: typ, CreatedAt: at, Data: string(entry),
 	}))
 }

@@ -48,6 +48,10 @@ type Store struct {
 	pub     atomic.Pointer[publisherBox]
 	changes changeFeed
 	breaker *writeBreaker
+	// writes feeds the writer goroutine (writer.go); closed stops it and writerDone says it stopped.
+	writes     chan *writeReq
+	closed     chan struct{}
+	writerDone chan struct{}
 	// stopProbe ends the storage probe; probeDone closes when it has.
 	stopProbe context.CancelFunc
 	probeDone chan struct{}
@@ -60,7 +64,7 @@ type publisherBox struct{ p maestro.EventPublisher }
 // that they take the write lock up front instead of failing to upgrade half-way.
 func DSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=temp_store(memory)&_txlock=immediate"
 }
 
 // Open opens (creating if needed) and migrates the database at opts.Path.
@@ -106,6 +110,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w: w, r: r, wq: db.New(w), rq: db.New(r), path: opts.Path, now: opts.Now, log: opts.Logger,
 		writeMu: make(chan struct{}, 1),
 	}
+	s.writes, s.closed, s.writerDone = make(chan *writeReq, 4*maxBatch), make(chan struct{}), make(chan struct{})
+	go s.runWriter()
 	s.breaker = newWriteBreaker(s)
 	pctx, stop := context.WithCancel(context.Background())
 	s.stopProbe, s.probeDone = stop, make(chan struct{})
@@ -152,6 +158,8 @@ func (s *Store) Close() error {
 	s.stopProbe()
 	<-s.probeDone
 	s.stopChanges()
+	close(s.closed)
+	<-s.writerDone
 	_ = s.wq.Close()
 	_ = s.rq.Close()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -12,7 +12,7 @@ type TaskRef struct {
 
 // GetTaskRef returns the project and dependencies of a task, or ErrNotFound.
 func (q *Q) GetTaskRef(ctx context.Context, id string) (TaskRef, error) {
-	r, err := q.q.GetTaskRef(ctx, id)
+	r, err := q.q.GetTaskRef(q.c(ctx), id)
 	if err != nil {
 		return TaskRef{}, mapErr(err)
 	}
@@ -23,7 +23,7 @@ func (q *Q) GetTaskRef(ctx context.Context, id string) (TaskRef, error) {
 // DependentTaskIDs returns the tasks of a project whose dependencies list taskID, oldest first. It is
 // hand-written because sqlc cannot resolve the columns of json_each.
 func (q *Q) DependentTaskIDs(ctx context.Context, projectID, taskID string) ([]string, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT t.id FROM tasks t
+	rows, err := q.x.QueryContext(q.c(ctx), `SELECT t.id FROM tasks t
 WHERE t.project_id = ? AND EXISTS (SELECT 1 FROM json_each(t.dependencies) d WHERE d.value = ?)
 ORDER BY t.created_at, t.id`, projectID, taskID)
 	if err != nil {

@@ -246,7 +246,7 @@ func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[ma
 	if tq.WithTotal {
 		var total int64
 		query := b.with + "SELECT COUNT(*) FROM " + b.from + b.where()
-		if err := q.x.QueryRowContext(ctx, query, b.args...).Scan(&total); err != nil {
+		if err := q.x.QueryRowContext(q.c(ctx), query, b.args...).Scan(&total); err != nil {
 			return page, mapErr(err)
 		}
 		page.Total = &total
@@ -268,7 +268,7 @@ func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[ma
 	query := b.with + "SELECT " + cols + " FROM " + b.from + b.where(extra...) +
 		" ORDER BY " + srt.orderBy() + " LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(ctx, query, args...)
+	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
 	if err != nil {
 		return page, mapErr(err)
 	}

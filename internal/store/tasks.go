@@ -51,7 +51,7 @@ func tasksFromRows[R ~struct {
 
 // GetTask returns the task or ErrNotFound.
 func (q *Q) GetTask(ctx context.Context, id string) (maestro.Task, error) {
-	r, err := q.q.GetTask(ctx, id)
+	r, err := q.q.GetTask(q.c(ctx), id)
 	if err != nil {
 		return maestro.Task{}, mapErr(err)
 	}
@@ -60,7 +60,7 @@ func (q *Q) GetTask(ctx context.Context, id string) (maestro.Task, error) {
 
 // TaskExists reports whether a task with this id exists.
 func (q *Q) TaskExists(ctx context.Context, id string) (bool, error) {
-	n, err := q.q.TaskExists(ctx, id)
+	n, err := q.q.TaskExists(q.c(ctx), id)
 	return n, mapErr(err)
 }
 
@@ -78,7 +78,7 @@ func (q *Q) ListTasks(ctx context.Context, f maestro.TaskFilter) ([]maestro.Task
 		if f.ParentSet {
 			parent = sql.NullString{String: f.ParentID, Valid: true}
 		}
-		rows, err := q.q.ListTasksByProject(ctx, db.ListTasksByProjectParams{
+		rows, err := q.q.ListTasksByProject(q.c(ctx), db.ListTasksByProjectParams{
 			ProjectID: f.ProjectID, Status: status, RootOnly: root, ParentID: parent,
 		})
 		if err != nil {
@@ -90,25 +90,25 @@ func (q *Q) ListTasks(ctx context.Context, f maestro.TaskFilter) ([]maestro.Task
 			// "?parentId=" means parentId == "", which no task has: a missing parent is NULL, never "".
 			return []maestro.Task{}, nil
 		}
-		rows, err := q.q.ListTasksByParent(ctx, db.ListTasksByParentParams{ParentID: nullString(f.ParentID), Status: status})
+		rows, err := q.q.ListTasksByParent(q.c(ctx), db.ListTasksByParentParams{ParentID: nullString(f.ParentID), Status: status})
 		if err != nil {
 			return nil, mapErr(err)
 		}
 		return tasksFromRows(rows)
 	case f.RootOnly:
-		rows, err := q.q.ListRootTasks(ctx, status)
+		rows, err := q.q.ListRootTasks(q.c(ctx), status)
 		if err != nil {
 			return nil, mapErr(err)
 		}
 		return tasksFromRows(rows)
 	case f.Status != "":
-		rows, err := q.q.ListTasksByStatus(ctx, f.Status)
+		rows, err := q.q.ListTasksByStatus(q.c(ctx), f.Status)
 		if err != nil {
 			return nil, mapErr(err)
 		}
 		return tasksFromRows(rows)
 	default:
-		rows, err := q.q.ListTasks(ctx)
+		rows, err := q.q.ListTasks(q.c(ctx))
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -118,13 +118,13 @@ func (q *Q) ListTasks(ctx context.Context, f maestro.TaskFilter) ([]maestro.Task
 
 // ListChildTaskIDs returns the ids of the direct children of a task, oldest first.
 func (q *Q) ListChildTaskIDs(ctx context.Context, parentID string) ([]string, error) {
-	ids, err := q.q.ListChildTaskIDs(ctx, nullString(parentID))
+	ids, err := q.q.ListChildTaskIDs(q.c(ctx), nullString(parentID))
 	return ids, mapErr(err)
 }
 
 // InsertTask stores a new task (its SessionIDs are ignored: links live in the join table).
 func (q *Q) InsertTask(ctx context.Context, t maestro.Task) error {
-	return mapErr(q.q.InsertTask(ctx, db.InsertTaskParams{
+	return mapErr(q.q.InsertTask(q.c(ctx), db.InsertTaskParams{
 		ID: t.ID, ProjectID: t.ProjectID, ParentID: nullStringPtr(t.ParentID), Title: t.Title,
 		Description: t.Description, Status: t.Status, SessionStatus: nullStringPtr(t.SessionStatus),
 		Priority: t.Priority, InitialPrompt: t.InitialPrompt, SkillIds: jsonList(t.SkillIDs),
@@ -136,7 +136,7 @@ func (q *Q) InsertTask(ctx context.Context, t maestro.Task) error {
 
 // UpdateTask stores every mutable field of an existing task (not its links, project or parent).
 func (q *Q) UpdateTask(ctx context.Context, t maestro.Task) error {
-	return mapErr(q.q.UpdateTask(ctx, db.UpdateTaskParams{
+	return mapErr(q.q.UpdateTask(q.c(ctx), db.UpdateTaskParams{
 		ID: t.ID, Title: t.Title, Description: t.Description, Status: t.Status,
 		SessionStatus: nullStringPtr(t.SessionStatus), Priority: t.Priority, SkillIds: jsonList(t.SkillIDs),
 		AgentIds: jsonList(t.AgentIDs), Dependencies: jsonList(t.Dependencies), UpdatedAt: t.UpdatedAt,
@@ -146,24 +146,24 @@ func (q *Q) UpdateTask(ctx context.Context, t maestro.Task) error {
 
 // TouchTask bumps a task's updatedAt to now (strictly increasing, D12).
 func (q *Q) TouchTask(ctx context.Context, id string, now int64) error {
-	return mapErr(q.q.TouchTask(ctx, db.TouchTaskParams{ID: id, Now: now}))
+	return mapErr(q.q.TouchTask(q.c(ctx), db.TouchTaskParams{ID: id, Now: now}))
 }
 
 // SetTaskSessionStatus sets a task's sessionStatus and bumps its updatedAt.
 func (q *Q) SetTaskSessionStatus(ctx context.Context, id, status string, now int64) error {
-	return mapErr(q.q.SetTaskSessionStatus(ctx, db.SetTaskSessionStatusParams{
+	return mapErr(q.q.SetTaskSessionStatus(q.c(ctx), db.SetTaskSessionStatusParams{
 		ID: id, SessionStatus: nullString(status), Now: now,
 	}))
 }
 
 // DetachChildTasks makes every child of parentID a root task and bumps their updatedAt.
 func (q *Q) DetachChildTasks(ctx context.Context, parentID string, now int64) error {
-	return mapErr(q.q.DetachChildTasks(ctx, db.DetachChildTasksParams{ParentID: nullString(parentID), Now: now}))
+	return mapErr(q.q.DetachChildTasks(q.c(ctx), db.DetachChildTasksParams{ParentID: nullString(parentID), Now: now}))
 }
 
 // DeleteTask deletes a task and, through foreign keys, its links; ErrNotFound when there was none.
 func (q *Q) DeleteTask(ctx context.Context, id string) error {
-	n, err := q.q.DeleteTask(ctx, id)
+	n, err := q.q.DeleteTask(q.c(ctx), id)
 	if err != nil {
 		return mapErr(err)
 	}

@@ -36,7 +36,7 @@ func (q *Q) TemplatePage(ctx context.Context, tq maestro.TemplateQuery) (maestro
 	}
 	if tq.WithTotal {
 		var total int64
-		if err := q.x.QueryRowContext(ctx, "SELECT COUNT(*) FROM templates"+where, args...).Scan(&total); err != nil {
+		if err := q.x.QueryRowContext(q.c(ctx), "SELECT COUNT(*) FROM templates"+where, args...).Scan(&total); err != nil {
 			return page, mapErr(err)
 		}
 		page.Total = &total
@@ -51,7 +51,7 @@ func (q *Q) TemplatePage(ctx context.Context, tq maestro.TemplateQuery) (maestro
 		args = append(args, after.A, after.A, after.ID)
 	}
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(ctx, "SELECT id, name, role, content, is_default, created_at, updated_at FROM templates"+
+	rows, err := q.x.QueryContext(q.c(ctx), "SELECT id, name, role, content, is_default, created_at, updated_at FROM templates"+
 		where+" ORDER BY "+order+" LIMIT ?", args...)
 	if err != nil {
 		return page, mapErr(err)

@@ -16,7 +16,7 @@ func templateFromRow(r db.Template) maestro.Template {
 
 // GetTemplate returns the template or ErrNotFound.
 func (q *Q) GetTemplate(ctx context.Context, id string) (maestro.Template, error) {
-	r, err := q.q.GetTemplate(ctx, id)
+	r, err := q.q.GetTemplate(q.c(ctx), id)
 	if err != nil {
 		return maestro.Template{}, mapErr(err)
 	}
@@ -25,7 +25,7 @@ func (q *Q) GetTemplate(ctx context.Context, id string) (maestro.Template, error
 
 // ListTemplates returns every template, oldest first.
 func (q *Q) ListTemplates(ctx context.Context) ([]maestro.Template, error) {
-	rows, err := q.q.ListTemplates(ctx)
+	rows, err := q.q.ListTemplates(q.c(ctx))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -38,7 +38,7 @@ func (q *Q) ListTemplates(ctx context.Context) ([]maestro.Template, error) {
 
 // TemplateOfRole returns the oldest template of a role (by createdAt, then id), or ErrNotFound.
 func (q *Q) TemplateOfRole(ctx context.Context, role string) (maestro.Template, error) {
-	r, err := q.q.FirstTemplateOfRole(ctx, role)
+	r, err := q.q.FirstTemplateOfRole(q.c(ctx), role)
 	if err != nil {
 		return maestro.Template{}, mapErr(err)
 	}
@@ -51,7 +51,7 @@ func (q *Q) InsertTemplate(ctx context.Context, t maestro.Template) error {
 	if t.IsDefault {
 		def = 1
 	}
-	return mapErr(q.q.InsertTemplate(ctx, db.InsertTemplateParams{
+	return mapErr(q.q.InsertTemplate(q.c(ctx), db.InsertTemplateParams{
 		ID: t.ID, Name: t.Name, Role: t.Role, Content: t.Content, IsDefault: def,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}))
@@ -59,14 +59,14 @@ func (q *Q) InsertTemplate(ctx context.Context, t maestro.Template) error {
 
 // UpdateTemplate stores a template's name, content and updatedAt (its role and default flag never change).
 func (q *Q) UpdateTemplate(ctx context.Context, t maestro.Template) error {
-	return mapErr(q.q.UpdateTemplate(ctx, db.UpdateTemplateParams{
+	return mapErr(q.q.UpdateTemplate(q.c(ctx), db.UpdateTemplateParams{
 		ID: t.ID, Name: t.Name, Content: t.Content, UpdatedAt: t.UpdatedAt,
 	}))
 }
 
 // DeleteTemplate deletes a template; ErrNotFound when there was none.
 func (q *Q) DeleteTemplate(ctx context.Context, id string) error {
-	n, err := q.q.DeleteTemplate(ctx, id)
+	n, err := q.q.DeleteTemplate(q.c(ctx), id)
 	if err != nil {
 		return mapErr(err)
 	}

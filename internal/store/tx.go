@@ -26,6 +26,16 @@ type Q struct {
 	remembered bool
 }
 
+// c returns the context a query should run under. Inside a write transaction it is ctx without its
+// cancellation: a cancelled statement interrupts the connection, and SQLite then rolls back the whole
+// transaction — in a group commit, other requests' work with it (writer.go). Reads stay cancellable.
+func (q *Q) c(ctx context.Context) context.Context {
+	if q.tx {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // Read returns a Q on the reader pool, for reads outside any transaction.
 func (s *Store) Read() *Q {
 	return &Q{q: s.rq, s: s, x: s.r}
@@ -35,8 +45,9 @@ func (s *Store) Read() *Q {
 // it back. Events recorded with Q.Emit are published, in seq order, only after the commit succeeded and
 // before InTx returns, so the caller's response always follows its events.
 //
-// Write transactions run one at a time: the writer pool has one connection, and the semaphore held from
-// BEGIN to publish keeps the publish order equal to the seq order across concurrent requests.
+// Write transactions are serialised through one writer goroutine that owns the writer connection; when
+// requests queue up, it commits several of them together, each in its own savepoint (writer.go). A
+// request whose ctx ends before it started is abandoned; once started it runs to the end.
 //
 // When ctx carries an idempotent create (maestro.WithIdempotency), InTx first looks the key up inside the
 // transaction: a key already used returns *maestro.Replay (or IDEMPOTENCY_KEY_REUSED) without running fn,
@@ -46,49 +57,7 @@ func (s *Store) Read() *Q {
 // Writes go through the storage breaker: while the storage is failing they are refused at once with
 // STORAGE_UNAVAILABLE (see breaker.go).
 func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
-	return s.breaker.run(func() error { return s.inTx(ctx, fn) })
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(q *Q) error) (err error) {
-	select {
-	case s.writeMu <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.writeMu }()
-
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return domainErr(mapErr(err))
-	}
-	q := &Q{q: s.wq.WithTx(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := q.claimIdempotencyKey(ctx); err != nil {
-		return domainErr(err)
-	}
-	if err := fn(q); err != nil {
-		return domainErr(err)
-	}
-	if q.idem != nil && !q.remembered {
-		// A create that took an Idempotency-Key must record its response in its own transaction; one that
-		// does not is a bug, and committing it would make a retry create a duplicate.
-		return maestro.Internal(fmt.Errorf("store: idempotent operation %s did not record its response", q.idem.Route))
-	}
-	if err := tx.Commit(); err != nil {
-		return domainErr(mapErr(err))
-	}
-	committed = true
-	if len(q.events) > 0 {
-		if box := s.pub.Load(); box != nil && box.p != nil {
-			box.p.Publish(q.events)
-		}
-	}
-	return nil
+	return s.breaker.run(func() error { return s.submit(ctx, fn) })
 }
 
 // Emit records an event in the outbox as part of the current transaction. The payload is marshalled
@@ -103,7 +72,7 @@ func (q *Q) Emit(ctx context.Context, typ, projectID string, payload any) error 
 	}
 	now := q.s.now().UnixMilli()
 	reqID := maestro.RequestIDFrom(ctx)
-	seq, err := q.q.InsertEvent(ctx, db.InsertEventParams{
+	seq, err := q.q.InsertEvent(q.c(ctx), db.InsertEventParams{
 		Type:      typ,
 		Payload:   string(data),
 		ProjectID: nullString(projectID),

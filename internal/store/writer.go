@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+// Group commit. Every write transaction goes through one goroutine, the writer, which owns the single
+// writer connection. When several requests are waiting, it runs them in ONE SQLite transaction, each
+// inside its own savepoint, and commits once: the WAL frames of the pages they share (index leaves,
+// the outbox, the counts) are written once instead of once per request, which is where a commit spends
+// its time. Each request still sees exactly what it would see alone — the requests run one after the
+// other — and a request that fails is rolled back to its savepoint without touching the others. Only a
+// failure of the commit itself, or a storage failure (after which SQLite may have abandoned the whole
+// transaction), fails every request of the batch.
+
+// maxBatch bounds how many requests share a commit, so that the first of them does not wait long.
+const maxBatch = 64
+
+// errStoreClosed is returned to writes submitted after Close.
+var errStoreClosed = errors.New("store: closed")
+
+// Request states: a queued request is either started by the writer or abandoned by its caller (whose
+// context ended first), never both.
+const (
+	reqQueued int32 = iota
+	reqStarted
+	reqAbandoned
+)
+
+// writeReq is one InTx call waiting for the writer.
+type writeReq struct {
+	ctx   context.Context
+	fn    func(q *Q) error
+	state atomic.Int32
+	done  chan error
+	// Filled by the writer for requests that succeeded, published after the commit.
+	events []maestro.Event
+}
+
+// writePanic carries a panic from fn on the writer goroutine back to the caller's goroutine, where it
+// is raised again (so the HTTP layer's recovery answers that request alone).
+type writePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *writePanic) Error() string { return fmt.Sprintf("panic in write transaction: %v", p.value) }
+
+// submit queues a write and waits for its outcome. A request whose context ends before the writer
+// started it is abandoned and returns the context's error; once started it runs to completion.
+func (s *Store) submit(ctx context.Context, fn func(q *Q) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return errStoreClosed
+	}
+	select {
+	case err := <-r.done:
+		return rethrow(err)
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return ctx.Err()
+		}
+		return rethrow(<-r.done)
+	}
+}
+
+func rethrow(err error) error {
+	var p *writePanic
+	if errors.As(err, &p) {
+		panic(p.value)
+	}
+	return err
+}
+
+// runWriter is the writer goroutine: it takes the waiting requests in batches until the store closes.
+func (s *Store) runWriter() {
+	defer close(s.writerDone)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.closed:
+			s.failQueued()
+			return
+		}
+		batch := []*writeReq{first}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+// failQueued answers every request still queued when the store closes.
+func (s *Store) failQueued() {
+	for {
+		select {
+		case r := <-s.writes:
+			r.done <- errStoreClosed
+		default:
+			return
+		}
+	}
+}
+
+// runBatch runs the started requests of batch in one transaction and delivers each outcome. Events are
+// published after the commit, in seq order, before any caller is released.
+func (s *Store) runBatch(batch []*writeReq) {
+	var live []*writeReq
+	for _, r := range batch {
+		if r.state.CompareAndSwap(reqQueued, reqStarted) {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	s.writeMu <- struct{}{}
+	defer func() { <-s.writeMu }()
+
+	// The transaction does not follow any one request's context: cancelling a statement interrupts the
+	// connection, and SQLite then rolls back the whole transaction, every request of the batch with it.
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		err = domainErr(mapErr(err))
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+	single := len(live) == 1
+	results := make([]error, len(live))
+	var fatal error
+	for i, r := range live {
+		if fatal != nil {
+			results[i] = fatal
+			continue
+		}
+		err := s.runOne(tx, r, single)
+		if err != nil && (IsStorageFailure(err) || errors.Is(err, ErrBusy)) {
+			// SQLite may have rolled back the whole transaction by itself: nothing of the batch stands.
+			fatal = err
+		}
+		results[i] = err
+	}
+	if fatal == nil && !allFailed(results) {
+		if err := tx.Commit(); err != nil {
+			fatal = domainErr(mapErr(err))
+		}
+	} else {
+		_ = tx.Rollback()
+	}
+	if fatal != nil {
+		_ = tx.Rollback()
+		// Nothing of the batch was committed: the requests that had succeeded fail with the cause; the
+		// ones that had failed on their own keep their own error.
+		for i, r := range live {
+			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) {
+				results[i] = fatal
+			}
+			r.done <- results[i]
+		}
+		return
+	}
+	var evs []maestro.Event
+	for i, r := range live {
+		if results[i] == nil {
+			evs = append(evs, r.events...)
+		}
+	}
+	if len(evs) > 0 {
+		if box := s.pub.Load(); box != nil && box.p != nil {
+			box.p.Publish(evs)
+		}
+	}
+	for i, r := range live {
+		r.done <- results[i]
+	}
+}
+
+func allFailed(results []error) bool {
+	for _, err := range results {
+		if err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// runOne runs one request inside the batch transaction, in a savepoint unless it is alone (then a
+// failure rolls back the whole transaction instead). It returns the request's error, domain-mapped.
+func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err error) {
+	// The request's values (request id, idempotency key) without its cancellation (see runBatch).
+	ctx := context.WithoutCancel(r.ctx)
+	if !single {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return domainErr(mapErr(err))
+		}
+	}
+	q := &Q{q: s.wq.WithTx(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &writePanic{value: v, stack: debug.Stack()}
+		}
+		if single {
+			if err == nil {
+				r.events = q.events
+			}
+			return
+		}
+		if err != nil {
+			_, rerr := tx.ExecContext(ctx, "ROLLBACK TO w")
+			_, _ = tx.ExecContext(ctx, "RELEASE w")
+			if rerr != nil && !IsStorageFailure(err) {
+				err = domainErr(mapErr(rerr))
+			}
+			return
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil {
+			err = domainErr(mapErr(rerr))
+			return
+		}
+		r.events = q.events
+	}()
+	if err := q.claimIdempotencyKey(ctx); err != nil {
+		return domainErr(err)
+	}
+	if err := r.fn(q); err != nil {
+		return domainErr(err)
+	}
+	if q.idem != nil && !q.remembered {
+		// A create that took an Idempotency-Key must record its response in its own transaction; one that
+		// does not is a bug, and committing it would make a retry create a duplicate.
+		return maestro.Internal(fmt.Errorf("store: idempotent operation %s did not record its response", q.idem.Route))
+	}
+	return nil
+}
