@@ -62,13 +62,19 @@ check:
 lint:
 	@$(GO) vet ./... && $(STATICCHECK) ./...
 
-## bench: WebSocket fan-out on loopback: 1,000 clients, 10 s of writes, without and with permessage-deflate
-## offered; starts its own server from bin/maestro-server and stops it (cmd/maestro-bench; BENCH_FLAGS adds flags)
+## bench: the performance figures of DESIGN §10, each against a server it starts on loopback and stops:
+## REST throughput (health, GET task, POST task, list of 1,000), the handler cost without the network,
+## WebSocket fan-out to 1,000 clients (without and with permessage-deflate offered), and start-up time
+## and memory over 1M tasks (SCALE_TASKS; building that database takes a few minutes).
 BENCH_FLAGS ?=
+SCALE_TASKS ?= 1000000
 bench: build
 	$(GO) build -o bin/maestro-bench ./cmd/maestro-bench
+	./bin/maestro-bench http -server $(BIN) -duration 5s
+	$(GO) test -run '^$$' -bench Handler -benchmem -benchtime 2s ./internal/httpapi/
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 $(BENCH_FLAGS)
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 -compress $(BENCH_FLAGS)
+	./bin/maestro-bench scale -server $(BIN) -tasks $(SCALE_TASKS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
