@@ -1,5 +1,3 @@
-// Package dbtest gives each test its own fresh, migrated SQLite file in a temp directory, closed and
-// removed when the test ends. Tests never share a database, so they can all run in parallel.
 package dbtest
 
 import (
