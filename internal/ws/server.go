@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/maestro-hq/maestro-server/internal/events"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/origin"
@@ -136,8 +137,8 @@ var readyStateText = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := endpointOf(r.URL.Path)
 	if ep == streamSocket && s.opts.V2Enabled != nil && !s.opts.V2Enabled() {
-		e := maestro.Errorf(maestro.CodeFeatureDisabled, "API v2 is switched off (flag %s)", V2Flag)
-		e.Details = map[string]any{"flag": V2Flag}
+		e := maestro.Errorf(maestro.CodeFeatureDisabled, "API v2 is switched off (flag %s)", flags.APIV2)
+		e.Details = map[string]any{"flag": string(flags.APIV2)}
 		apierr.Write(w, r, apierr.FromError(errorContext(r.Context(), ep), r.URL.Path, e))
 		return
 	}
@@ -173,8 +174,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// here, and one made after it closes this client through CloseAll. Read before registering, a
 	// switch in between would have left this socket open with streaming off.
 	if s.opts.StreamingEnabled != nil && !s.opts.StreamingEnabled() {
-		refuseUnavailable(w, r, ep, maestro.CodeFeatureDisabled, "WebSocket streaming is switched off (flag "+StreamingFlag+")",
-			map[string]any{"flag": StreamingFlag}, 30)
+		refuseUnavailable(w, r, ep, maestro.CodeFeatureDisabled, "WebSocket streaming is switched off (flag "+string(flags.WSStreaming)+")",
+			map[string]any{"flag": string(flags.WSStreaming)}, 30)
 		return
 	}
 
