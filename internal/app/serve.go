@@ -191,11 +191,13 @@ func startLive(ctx context.Context, cfg *config.Config, st *store.Store, fl *fla
 		ReplayEnabled:    func() bool { return fl.Enabled(context.Background(), flags.WSReplay) },
 		V2Enabled:        func() bool { return fl.Enabled(context.Background(), flags.APIV2) },
 	})
-	// Switching ws-streaming off closes the open sockets with 1013. The callback runs before an API
-	// toggle's response is written, so the sockets are closed on their own goroutine.
+	// Switching ws-streaming off closes the open sockets with 1013. StopStreaming only cancels each
+	// socket's context (the sockets close on their own goroutines), so it runs right in the callback:
+	// on a goroutine of its own it could run after the flag was switched back on, and close sockets
+	// opened since.
 	stopWatchingFlags := fl.OnChange(func(c flags.Change) {
 		if c.Key == flags.WSStreaming && !c.Enabled {
-			go sockets.StopStreaming()
+			sockets.StopStreaming()
 		}
 	})
 	stopSockets := background(ctx, func(ctx context.Context) {
