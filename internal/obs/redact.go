@@ -151,9 +151,16 @@ func IsSecretKey(key string) bool { return classify(key) == keySecret }
 // isEnvKey reports whether key names an environment map, whose values are redacted but keys kept.
 func isEnvKey(key string) bool { return classify(key) == keyEnv }
 
-// ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that redacts a (see Redactor).
-func (r *Redactor) ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
+// ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that redacts a (see Redactor). slog passes the
+// members of a group one by one, with the names of the groups they are in: inside an env group
+// (slog.Group("env", …) or Logger.WithGroup("env")) every value is redacted, as in an env map.
+func (r *Redactor) ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
+	for _, g := range groups {
+		if isEnvKey(g) {
+			return slog.String(a.Key, Redacted)
+		}
+	}
+	if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
 		return a
 	}
 	if IsSecretKey(a.Key) && a.Key != RequestIDKey {
