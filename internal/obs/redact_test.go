@@ -3,6 +3,7 @@ package obs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -86,5 +87,29 @@ func TestRedactor_logAttrs(t *testing.T) {
 		if !strings.Contains(out, kept) {
 			t.Errorf("log output lost %q:\n%s", kept, out)
 		}
+	}
+}
+
+// TestRedactor_dataKeysNotCached logs a map whose keys come from data: the key-class cache, meant for
+// the attribute keys of the code, must not keep them (it would grow with every distinct key logged).
+func TestRedactor_dataKeysNotCached(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	l, err := NewLogger(LogOptions{Format: "json", Out: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{}
+	for i := range 50 {
+		data[fmt.Sprintf("data-key-%d-%p", i, &buf)] = map[string]string{"inner-data-key-" + fmt.Sprint(i): "v"}
+	}
+	l.Info("metadata", "metadata", data)
+	for k := range data {
+		if _, ok := keyClass.Load(k); ok {
+			t.Fatalf("key %q from logged data was cached", k)
+		}
+	}
+	if !strings.Contains(buf.String(), "data-key-0-") {
+		t.Fatalf("the map was not logged: %s", buf.String())
 	}
 }
