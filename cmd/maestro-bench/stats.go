@@ -31,11 +31,16 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float
 
 // machine describes where the figures were taken: they mean little without it.
 func machine() string {
-	load, _ := os.ReadFile("/proc/loadavg")
-	fields := strings.Fields(string(load))
-	if len(fields) > 3 {
-		fields = fields[:3]
-	}
 	return fmt.Sprintf("%s %s/%s, %d CPUs, GOMAXPROCS %d, load average %s", runtime.Version(), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), strings.Join(fields, " "))
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
+}
+
+// loadavg returns the 1, 5 and 15 minute load averages, or "unknown".
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

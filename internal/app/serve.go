@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/skills"
 	"github.com/maestro-hq/maestro-server/internal/store"
 	"github.com/maestro-hq/maestro-server/internal/ws"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Version is the build version, set with -ldflags "-X .../internal/app.Version=...".
@@ -35,39 +37,21 @@ func Serve(cfg *config.Config, stderr io.Writer) error {
 }
 
 // Run runs the server until ctx is cancelled.
+//
+// It starts the parts in dependency order, and each part that runs in the background is stopped — and
+// waited for — by a deferred call registered right after it started. Shutdown therefore runs in the
+// reverse order of start-up, and so does the unwinding when a later start-up step fails: whatever
+// writes through the store (the events hub's retention, the skills watcher, the audit writer, the
+// idempotency-key pruner) has returned before the store closes, in both cases.
 func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	started := time.Now()
-	// The redactor knows the configured secrets, so they never reach a log line or an error report.
-	redactor := obs.NewRedactor(cfg.APIToken, cfg.SentryDSN)
-	logger, err := obs.NewLogger(obs.LogOptions{
-		Level: cfg.LogLevel, Format: cfg.LogFormat, Out: stderr, Redactor: redactor,
-		File: cfg.LogFile, MaxSizeMB: cfg.LogMaxSizeMB, MaxAgeDays: cfg.LogMaxAgeDays, MaxBackups: cfg.LogMaxBackups,
-	})
+	logger, metrics, tracker, err := startObservability(cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Close() }()
-	log := logger.Logger
-	apierr.Logger = func() *slog.Logger { return log }
-	metrics := obs.NewRegistry(Version)
-	tracker, err := obs.NewTracker(obs.TrackerOptions{
-		DSN: cfg.SentryDSN, Release: Version, Environment: cfg.Environment, Logger: log,
-		Registerer: metrics, Redactor: redactor,
-	})
-	if err != nil {
-		return err
-	}
 	defer tracker.Close(2 * time.Second)
-	if tracker != nil {
-		log.Info("error tracking enabled (Sentry)", "environment", cfg.Environment, "release", Version)
-	}
-	if cfg.LogFile != "" {
-		log.Info("logging to file as well", "file", cfg.LogFile, "max_size_mb", cfg.LogMaxSizeMB,
-			"max_backups", cfg.LogMaxBackups, "max_age_days", cfg.LogMaxAgeDays)
-	}
-	for _, name := range cfg.Ignored {
-		log.Warn("ignoring predecessor setting that has no effect here", "setting", name)
-	}
+	log := logger.Logger
 
 	st, err := store.Open(ctx, store.Options{Path: cfg.DBPath, Logger: log})
 	if err != nil {
@@ -83,6 +67,8 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
+	// Serve closes the listener; this closes it when a step before Serve fails.
+	defer func() { _ = ln.Close() }()
 	addr := ln.Addr().(*net.TCPAddr)
 	if cfg.ServerURL == "" {
 		cfg.ServerURL = fmt.Sprintf("http://localhost:%d", addr.Port)
@@ -90,52 +76,17 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 
 	fl, err := flags.New(ctx, st, flags.Options{Logger: log})
 	if err != nil {
-		_ = ln.Close()
 		return err
 	}
 	defer func() { _ = fl.Close() }()
-	pruneCtx, stopPruning := context.WithCancel(ctx)
-	pruned := make(chan struct{})
-	go func() { defer close(pruned); pruneIdempotencyKeys(pruneCtx, st, log) }()
-	defer func() { stopPruning(); <-pruned }() // before the store closes
+	stopPruning := background(ctx, func(ctx context.Context) { pruneIdempotencyKeys(ctx, st, log) })
+	defer stopPruning()
 
-	// The events hub publishes every commit to the WebSocket clients, tails the outbox for other
-	// processes' events and prunes it; it stops with runCtx, before the store closes.
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	hub, err := events.New(ctx, st, events.Options{Logger: log, Retention: cfg.EventRetention, Registerer: metrics})
+	hub, sockets, stopLive, err := startLive(ctx, cfg, st, fl, metrics, log)
 	if err != nil {
-		_ = ln.Close()
 		return err
 	}
-	st.SetPublisher(hub)
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); hub.Run(runCtx) }()
-	sockets := ws.New(ws.Options{
-		Hub: hub, Logger: log, Origins: cfg.WSOrigins, Registerer: metrics,
-		StreamingEnabled: func() bool { return fl.Enabled(context.Background(), flags.WSStreaming) },
-		ReplayEnabled:    func() bool { return fl.Enabled(context.Background(), flags.WSReplay) },
-		V2Enabled:        func() bool { return fl.Enabled(context.Background(), flags.APIV2) },
-	})
-	// Switching ws-streaming off closes the open sockets with 1013. The callback runs before an API
-	// toggle's response is written, so the sockets are closed on their own goroutine.
-	stopWatchingFlags := fl.OnChange(func(c flags.Change) {
-		if c.Key == flags.WSStreaming && !c.Enabled {
-			go sockets.StopStreaming()
-		}
-	})
-	defer stopWatchingFlags()
-	// http.Server.Shutdown does not wait for hijacked connections: the sockets close with 1001 beside it.
-	socketsDone := make(chan struct{})
-	go func() {
-		defer close(socketsDone)
-		<-runCtx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancel()
-		if err := sockets.Shutdown(sctx); err != nil {
-			log.Warn("websocket clients did not all close in time", "error", err)
-		}
-	}()
+	defer stopLive()
 
 	svcs := service.New(st, service.Options{
 		Logger: log, SessionDir: cfg.SessionDir, ServerURL: cfg.ServerURL, AuditRetention: cfg.AuditRetention,
@@ -147,12 +98,9 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	}
 	registerStoreMetrics(metrics, st, cfg, svcs)
 	skillSet := skills.New(skills.Options{Dir: cfg.SkillsDir, Logger: log, Notify: skills.StoreNotifier(st)})
-	// The watcher records events through the store, so it must stop before the store closes: it runs on
-	// its own context, cancelled and waited for when the server returns.
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	watchDone := make(chan struct{})
-	go func() { defer close(watchDone); skillSet.Watch(watchCtx) }()
-	defer func() { stopWatch(); <-watchDone }()
+	// The watcher records skills:changed through the store.
+	stopWatch := background(ctx, skillSet.Watch)
+	defer stopWatch()
 	components := map[string]maestro.HealthReporter{"database": st, "skills": skillSet}
 	if tracker != nil {
 		components["sentry"] = tracker
@@ -167,34 +115,134 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
 	})
 
-	// The audit writer outlives the HTTP server by its final flush: it stops only after Serve drained
-	// the in-flight requests, so their entries are written before the database closes.
-	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
-	auditDone := make(chan struct{})
-	go func() { defer close(auditDone); svcs.Audit.Run(auditCtx) }()
-	defer func() { stopAudit(); <-auditDone }()
+	// The audit writer outlives the HTTP server by its final flush: it is not stopped by ctx but after
+	// Serve drained the in-flight requests, so their entries are written before the database closes.
+	stopAudit := background(context.WithoutCancel(ctx), svcs.Audit.Run)
+	defer stopAudit()
 
 	if cfg.DebugAddr != "" {
-		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		stopDebug, err := startDebugListener(ctx, cfg.DebugAddr, log)
 		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("listen on DEBUG_ADDR %s: %w", cfg.DebugAddr, err)
+			return err
 		}
-		log.Info("debug listener (pprof) on", "addr", dln.Addr().String(), "url", "http://"+dln.Addr().String()+"/debug/pprof/")
-		go func() {
-			if err := obs.ServeDebug(ctx, dln, log); err != nil {
-				log.Error("debug listener stopped", "error", err)
-			}
-		}()
+		defer stopDebug()
 	}
 	stopHUP := watchSIGHUP(ctx, cfg, logger)
 	defer stopHUP()
 	log.Info("maestro-server listening", "addr", addr.String(), "url", fmt.Sprintf("http://%s", addr.String()),
 		"db", cfg.DBPath, "version", Version, "startup_ms", time.Since(started).Milliseconds())
 	err = srv.Serve(ctx, ln)
-	stopRun()
-	<-socketsDone
-	<-hubDone
+	stopLive()
 	log.Info("maestro-server stopped")
 	return err
+}
+
+// startObservability builds the logger (redacting the configured secrets, so that they never reach a
+// log line or an error report), points the error renderer at it, and creates the metrics registry and
+// the error tracker (nil without SENTRY_DSN). It logs how they are set up.
+func startObservability(cfg *config.Config, stderr io.Writer) (*obs.Logger, *prometheus.Registry, *obs.Tracker, error) {
+	redactor := obs.NewRedactor(cfg.APIToken, cfg.SentryDSN)
+	logger, err := obs.NewLogger(obs.LogOptions{
+		Level: cfg.LogLevel, Format: cfg.LogFormat, Out: stderr, Redactor: redactor,
+		File: cfg.LogFile, MaxSizeMB: cfg.LogMaxSizeMB, MaxAgeDays: cfg.LogMaxAgeDays, MaxBackups: cfg.LogMaxBackups,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := logger.Logger
+	apierr.Logger = func() *slog.Logger { return log }
+	metrics := obs.NewRegistry(Version)
+	tracker, err := obs.NewTracker(obs.TrackerOptions{
+		DSN: cfg.SentryDSN, Release: Version, Environment: cfg.Environment, Logger: log,
+		Registerer: metrics, Redactor: redactor,
+	})
+	if err != nil {
+		_ = logger.Close()
+		return nil, nil, nil, err
+	}
+	if tracker != nil {
+		log.Info("error tracking enabled (Sentry)", "environment", cfg.Environment, "release", Version)
+	}
+	if cfg.LogFile != "" {
+		log.Info("logging to file as well", "file", cfg.LogFile, "max_size_mb", cfg.LogMaxSizeMB,
+			"max_backups", cfg.LogMaxBackups, "max_age_days", cfg.LogMaxAgeDays)
+	}
+	for _, name := range cfg.Ignored {
+		log.Warn("ignoring predecessor setting that has no effect here", "setting", name)
+	}
+	return logger, metrics, tracker, nil
+}
+
+// startLive creates the events hub, makes it the store's publisher and runs it (it tails the outbox for
+// other processes' events and prunes it), and builds the WebSocket server over it, gated by the flags.
+// The sockets close with 1001 as soon as ctx ends, beside the HTTP server's drain, which does not wait
+// for hijacked connections. stop ends both: it waits for the sockets to close (at most
+// ShutdownTimeout), then stops the hub; it may be called more than once.
+func startLive(ctx context.Context, cfg *config.Config, st *store.Store, fl *flags.Flags, metrics prometheus.Registerer, log *slog.Logger) (*events.Hub, *ws.Server, func(), error) {
+	hub, err := events.New(ctx, st, events.Options{Logger: log, Retention: cfg.EventRetention, Registerer: metrics})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st.SetPublisher(hub)
+	stopHub := background(ctx, hub.Run)
+	sockets := ws.New(ws.Options{
+		Hub: hub, Logger: log, Origins: cfg.WSOrigins, Registerer: metrics,
+		StreamingEnabled: func() bool { return fl.Enabled(context.Background(), flags.WSStreaming) },
+		ReplayEnabled:    func() bool { return fl.Enabled(context.Background(), flags.WSReplay) },
+		V2Enabled:        func() bool { return fl.Enabled(context.Background(), flags.APIV2) },
+	})
+	// Switching ws-streaming off closes the open sockets with 1013. StopStreaming only cancels each
+	// socket's context (the sockets close on their own goroutines), so it runs right in the callback:
+	// on a goroutine of its own it could run after the flag was switched back on, and close sockets
+	// opened since.
+	stopWatchingFlags := fl.OnChange(func(c flags.Change) {
+		if c.Key == flags.WSStreaming && !c.Enabled {
+			sockets.StopStreaming()
+		}
+	})
+	stopSockets := background(ctx, func(ctx context.Context) {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := sockets.Shutdown(sctx); err != nil {
+			log.Warn("websocket clients did not all close in time", "error", err)
+		}
+	})
+	stop := sync.OnceFunc(func() {
+		stopSockets()
+		stopHub()
+		stopWatchingFlags()
+	})
+	return hub, sockets, stop, nil
+}
+
+// startDebugListener serves pprof on addr (loopback only; the configuration refuses anything else) until
+// ctx ends or the returned function is called, which waits for the listener to stop.
+func startDebugListener(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
+	dln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
+	}
+	log.Info("debug listener (pprof) on", "addr", dln.Addr().String(), "url", "http://"+dln.Addr().String()+"/debug/pprof/")
+	return background(ctx, func(ctx context.Context) {
+		if err := obs.ServeDebug(ctx, dln, log); err != nil {
+			log.Error("debug listener stopped", "error", err)
+		}
+	}), nil
+}
+
+// background runs fn on a goroutine of its own with a context derived from parent, and returns the
+// function that cancels that context and waits for fn to return. That function may be called more than
+// once; Run defers it right after the start, so the goroutine never outlives Run.
+func background(parent context.Context, fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(ctx)
+	}()
+	return sync.OnceFunc(func() {
+		cancel()
+		<-done
+	})
 }

@@ -67,13 +67,7 @@ func (c *Config) Addr() string {
 }
 
 // IsLoopback reports whether Host only accepts connections from this machine.
-func (c *Config) IsLoopback() bool {
-	if c.Host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(c.Host)
-	return ip != nil && ip.IsLoopback()
-}
+func (c *Config) IsLoopback() bool { return isLoopbackHost(c.Host) }
 
 // Problems is every reason a configuration was refused, one per line.
 type Problems []string

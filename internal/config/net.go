@@ -1,19 +1,13 @@
 package config
 
-import (
-	"fmt"
-	"net"
-)
+import "net"
 
-func splitHostPort(v string) (string, string, error) {
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
-		return "", "", fmt.Errorf("must be host:port: %v", err)
+// isLoopbackHost reports whether host (a name or an IP, without a port) only accepts connections from
+// this machine: "localhost" or a loopback address.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
 	}
-	return host, port, nil
-}
-
-func isLoopbackIP(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -197,11 +198,11 @@ func loopbackAddr(v string) error {
 	if v == "" {
 		return nil
 	}
-	host, _, err := splitHostPort(v)
+	host, _, err := net.SplitHostPort(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("must be host:port: %v", err)
 	}
-	if host != "localhost" && !isLoopbackIP(host) {
+	if !isLoopbackHost(host) {
 		return errors.New("must be a loopback address (pprof must never be reachable from other machines)")
 	}
 	return nil

@@ -23,8 +23,6 @@ const (
 const (
 	// replayPage is how many events one replay or tail read fetches.
 	replayPage = 500
-	// TailSafetyInterval is how often the tail reads the outbox even without a change notification.
-	TailSafetyInterval = time.Second
 	// gapTimeout bounds the outbox read that fills a gap during Publish.
 	gapTimeout = 5 * time.Second
 )
@@ -190,21 +188,19 @@ func (h *Hub) Run(ctx context.Context) {
 // It reads only what is newer than the newest published seq, so in-process events, already published by
 // the store, cost one empty read.
 //
-// It also reads once per TailSafetyInterval without a notification. The change feed takes its baseline
-// asynchronously after the first subscription, so a commit in that first instant would otherwise wait
-// for the next commit; and if the feed ever stops (it logs why), events still flow, just later.
+// The change feed reads its baseline before SubscribeChanges returns, and the first CatchUp runs after
+// that: a commit made before the baseline is read by that CatchUp, any later one is notified. Should the
+// feed be unable to start (the store logs why), events of other processes still go out, with the next
+// in-process commit (Publish fills the gap).
 func (h *Hub) tail(ctx context.Context) {
 	changes, stop := h.st.SubscribeChanges()
 	defer stop()
-	safety := time.NewTicker(TailSafetyInterval)
-	defer safety.Stop()
 	h.CatchUp(ctx) // anything committed between New and Run
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-changes:
-		case <-safety.C:
 		}
 		h.CatchUp(ctx)
 	}

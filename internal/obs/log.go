@@ -42,14 +42,9 @@ type Logger struct {
 	*slog.Logger
 	// Level is shared by every handler of the logger: setting it changes what is logged at once.
 	Level *slog.LevelVar
-	// Redactor is the logger's redaction layer; add secrets learnt after start to it.
-	Redactor *Redactor
 
 	file *lumberjack.Logger
 }
-
-// Levels are the level names accepted by ParseLevel, lowest first.
-var Levels = []string{"debug", "info", "warn", "error"}
 
 // ParseLevel parses debug|info|warn|error.
 func ParseLevel(s string) (slog.Level, error) {
@@ -107,7 +102,7 @@ func NewLogger(o LogOptions) (*Logger, error) {
 	hopts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: o.Redactor.ReplaceAttr}
 	handlers := []slog.Handler{newHandler(format, o.Out, hopts)}
 
-	out := &Logger{Level: lvl, Redactor: o.Redactor}
+	out := &Logger{Level: lvl}
 	if o.File != "" {
 		out.file = &lumberjack.Logger{
 			Filename: o.File, MaxSize: max(o.MaxSizeMB, 1), MaxAge: o.MaxAgeDays, MaxBackups: o.MaxBackups,

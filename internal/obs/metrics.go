@@ -3,6 +3,7 @@ package obs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -34,6 +35,26 @@ func NewRegistry(version string) *prometheus.Registry {
 		}, func() float64 { return 1 }),
 	)
 	return reg
+}
+
+// Register registers c on reg and returns it; when an equal collector is already registered (two hubs
+// or servers on one registry, as in tests), it returns that one so both count into the same series. A
+// nil reg leaves c unregistered.
+func Register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		// A different collector under the same name is a programming error, caught by any test.
+		panic(err)
+	}
+	return c
 }
 
 // MetricsHandler serves g in the Prometheus text format. A collector that fails (say, the database

@@ -160,3 +160,35 @@ func TestServeDebug(t *testing.T) {
 		t.Fatalf("ServeDebug: %v", err)
 	}
 }
+
+func TestRegister(t *testing.T) {
+	t.Parallel()
+	counter := func() prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "maestro_test_total", Help: "A test counter."})
+	}
+	t.Run("nil registry leaves the collector unregistered", func(t *testing.T) {
+		c := counter()
+		if got := Register(nil, c); got != c {
+			t.Fatal("Register(nil, c) did not return c")
+		}
+	})
+	t.Run("an equal collector shares the registered one", func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		first := Register(reg, counter())
+		second := Register(reg, counter())
+		second.Inc()
+		if got := testutil.ToFloat64(first); got != 1 {
+			t.Fatalf("first counter = %v after incrementing the second, want 1", got)
+		}
+	})
+	t.Run("another collector under the same name panics", func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		Register(reg, counter())
+		defer func() {
+			if recover() == nil {
+				t.Fatal("no panic")
+			}
+		}()
+		Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{Name: "maestro_test_total", Help: "A test counter."}))
+	})
+}

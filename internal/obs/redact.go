@@ -114,8 +114,10 @@ func (r *Redactor) String(s string) string {
 // keyNorm folds an attribute or header name for matching: lower case, without - _ and . separators.
 var keyNorm = strings.NewReplacer("-", "", "_", "", ".", "")
 
-// keyClass caches the class of every key seen (keys come from code, so the set stays small): the
-// redaction runs on every log line and must not allocate for the common, harmless keys.
+// keyClass caches the class of every attribute key seen: the redaction runs on every log line and must
+// not allocate for the common, harmless keys. Attribute keys come from code, so the set stays small;
+// member names inside logged values may come from data (a map's keys), so those are classified
+// without the cache (see scrubTree), which could otherwise grow without bound.
 var keyClass sync.Map // string → uint8
 
 const (
@@ -124,10 +126,18 @@ const (
 	keyEnv
 )
 
+// classify returns the class of an attribute key, through the cache.
 func classify(key string) uint8 {
 	if c, ok := keyClass.Load(key); ok {
 		return c.(uint8)
 	}
+	c := classOf(key)
+	keyClass.Store(key, c)
+	return c
+}
+
+// classOf computes the class of a key.
+func classOf(key string) uint8 {
 	k := keyNorm.Replace(strings.ToLower(key))
 	c := keyPlain
 	switch k {
@@ -141,7 +151,6 @@ func classify(key string) uint8 {
 			}
 		}
 	}
-	keyClass.Store(key, c)
 	return c
 }
 
@@ -151,9 +160,16 @@ func IsSecretKey(key string) bool { return classify(key) == keySecret }
 // isEnvKey reports whether key names an environment map, whose values are redacted but keys kept.
 func isEnvKey(key string) bool { return classify(key) == keyEnv }
 
-// ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that redacts a (see Redactor).
-func (r *Redactor) ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
+// ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that redacts a (see Redactor). slog passes the
+// members of a group one by one, with the names of the groups they are in: inside an env group
+// (slog.Group("env", …) or Logger.WithGroup("env")) every value is redacted, as in an env map.
+func (r *Redactor) ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
+	for _, g := range groups {
+		if isEnvKey(g) {
+			return slog.String(a.Key, Redacted)
+		}
+	}
+	if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
 		return a
 	}
 	if IsSecretKey(a.Key) && a.Key != RequestIDKey {
@@ -213,14 +229,15 @@ func (r *Redactor) scrubAny(key string, v any) any {
 	return r.scrubTree(key, generic)
 }
 
-// scrubTree walks a decoded JSON value. key is the member name v was found under.
+// scrubTree walks a decoded JSON value. key is the member name v was found under; member names may come
+// from data, so they are classified without the cache.
 func (r *Redactor) scrubTree(key string, v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		env := isEnvKey(key)
+		env := classOf(key) == keyEnv
 		for k, val := range x {
 			switch {
-			case IsSecretKey(k):
+			case classOf(k) == keySecret:
 				x[k] = Redacted
 			case env:
 				x[k] = Redacted
@@ -235,7 +252,7 @@ func (r *Redactor) scrubTree(key string, v any) any {
 		}
 		return x
 	case string:
-		if isEnvKey(key) {
+		if classOf(key) == keyEnv {
 			return Redacted
 		}
 		return r.String(x)

@@ -3,6 +3,7 @@ package obs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -71,17 +72,44 @@ func TestRedactor_logAttrs(t *testing.T) {
 	l.Info("error value", "error", errors.New("dial https://user:pw-in-error@host failed"))
 	l.Info("message with planted-token-abcdef inside")
 	l.InfoContext(context.Background(), "group", slog.Group("headers", "Authorization", "Bearer grp-planted", "Accept", "*/*"))
+	l.Info("env group", slog.Group("env", "MY_SETTING", "env-group-planted", slog.Group("nested", "N", "env-deep-planted")))
+	l.WithGroup("envVars").Info("env logger group", "OTHER_SETTING", "env-logger-planted")
 	out := buf.String()
 	for _, planted := range []string{"xyz-planted", "pw-planted", "ghp_planted", "planted-home", "sk-planted-env-value",
-		"nested-planted", "pw-in-error", "planted-token-abcdef", "grp-planted", "https://k@h/1"} {
+		"nested-planted", "pw-in-error", "planted-token-abcdef", "grp-planted", "https://k@h/1",
+		"env-group-planted", "env-deep-planted", "env-logger-planted"} {
 		if strings.Contains(out, planted) {
 			t.Errorf("log output contains %q:\n%s", planted, out)
 		}
 	}
 	// What is not secret survives: keys of env maps, ids, ordinary headers.
-	for _, kept := range []string{"GITHUB_TOKEN", "sess_1", `"Accept":"*/*"`, "OPENAI_API_KEY"} {
+	for _, kept := range []string{"GITHUB_TOKEN", "sess_1", `"Accept":"*/*"`, "OPENAI_API_KEY", "MY_SETTING", "OTHER_SETTING"} {
 		if !strings.Contains(out, kept) {
 			t.Errorf("log output lost %q:\n%s", kept, out)
 		}
+	}
+}
+
+// TestRedactor_dataKeysNotCached logs a map whose keys come from data: the key-class cache, meant for
+// the attribute keys of the code, must not keep them (it would grow with every distinct key logged).
+func TestRedactor_dataKeysNotCached(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	l, err := NewLogger(LogOptions{Format: "json", Out: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{}
+	for i := range 50 {
+		data[fmt.Sprintf("data-key-%d-%p", i, &buf)] = map[string]string{"inner-data-key-" + fmt.Sprint(i): "v"}
+	}
+	l.Info("metadata", "metadata", data)
+	for k := range data {
+		if _, ok := keyClass.Load(k); ok {
+			t.Fatalf("key %q from logged data was cached", k)
+		}
+	}
+	if !strings.Contains(buf.String(), "data-key-0-") {
+		t.Fatalf("the map was not logged: %s", buf.String())
 	}
 }

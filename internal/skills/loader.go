@@ -88,9 +88,6 @@ func New(opts Options) *Loader {
 	return l
 }
 
-// Dir returns the skills root.
-func (l *Loader) Dir() string { return l.opts.Dir }
-
 // Reload rereads the whole directory now and notifies when something changed. It reports whether the
 // set changed. The watcher calls it; so may anyone who wants a change picked up at once.
 func (l *Loader) Reload(ctx context.Context) bool {

@@ -74,6 +74,31 @@ func TestSockets_StreamingSwitch(t *testing.T) {
 	e.dial("/", nil)
 }
 
+// TestSockets_StreamingSwitchDuringUpgrade switches streaming off at the worst moment for an upgrade:
+// right after the upgrade read the switch (still on), before the socket is open. The switch-off must
+// still close that socket with 1013, not leave it open with streaming off.
+func TestSockets_StreamingSwitchDuringUpgrade(t *testing.T) {
+	t.Parallel()
+	var enabled atomic.Bool
+	enabled.Store(true)
+	var e *env
+	var switchOff sync.Once
+	e = newEnv(t, func(c *envConfig) {
+		c.ws.StreamingEnabled = func() bool {
+			was := enabled.Load()
+			switchOff.Do(func() {
+				enabled.Store(false)
+				e.ws.StopStreaming()
+			})
+			return was
+		}
+	})
+	cl := e.dial("/", nil)
+	if code := cl.closeStatus(5 * time.Second); code != websocket.StatusTryAgainLater {
+		t.Fatalf("close code %d, want 1013", code)
+	}
+}
+
 func TestSockets_Heartbeat(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *envConfig) { c.ws.PingInterval = 400 * time.Millisecond })

@@ -1,7 +1,7 @@
 package ws
 
 import (
-	"github.com/maestro-hq/maestro-server/internal/events"
+	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -13,11 +13,11 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	return &metrics{
-		connections: events.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+		connections: obs.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "maestro_ws_connections",
 			Help: "WebSocket connections open now (legacy socket and v2 stream).",
 		})),
-		sent: events.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		sent: obs.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "maestro_ws_messages_sent_total",
 			Help: "Messages written to WebSocket clients (events, pongs, resyncs).",
 		})),

@@ -15,12 +15,6 @@ import (
 // StreamPath is the v2 event stream. Every other path with an upgrade gets the legacy socket.
 const StreamPath = "/api/v2/events/stream"
 
-// StreamingFlag is the feature flag that switches WebSocket streaming off (DESIGN §6); refusals name it.
-const StreamingFlag = "ws-streaming"
-
-// V2Flag is the feature flag that gates all of API v2, the v2 stream included.
-const V2Flag = "api-v2"
-
 // endpoint is which socket a request asked for.
 type endpoint int
 

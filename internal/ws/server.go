@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/maestro-hq/maestro-server/internal/events"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/origin"
@@ -53,7 +54,8 @@ type Options struct {
 	// permessage-deflate (DefaultCompressionThreshold when zero).
 	CompressionThreshold int
 	// StreamingEnabled, when it returns false, refuses new upgrades with 503 (the ws-streaming flag).
-	// Nil means always enabled. Sockets already open are closed with CloseAll.
+	// Nil means always enabled. Sockets already open are closed with StopStreaming, to be called once
+	// StreamingEnabled answers false: then no upgrade can slip between the two.
 	StreamingEnabled func() bool
 	// ReplayEnabled, when it returns false, answers a since request with one resync then live events
 	// (the ws-replay flag). Nil means always enabled.
@@ -135,14 +137,9 @@ var readyStateText = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := endpointOf(r.URL.Path)
 	if ep == streamSocket && s.opts.V2Enabled != nil && !s.opts.V2Enabled() {
-		e := maestro.Errorf(maestro.CodeFeatureDisabled, "API v2 is switched off (flag %s)", V2Flag)
-		e.Details = map[string]any{"flag": V2Flag}
+		e := maestro.Errorf(maestro.CodeFeatureDisabled, "API v2 is switched off (flag %s)", flags.APIV2)
+		e.Details = map[string]any{"flag": string(flags.APIV2)}
 		apierr.Write(w, r, apierr.FromError(errorContext(r.Context(), ep), r.URL.Path, e))
-		return
-	}
-	if s.opts.StreamingEnabled != nil && !s.opts.StreamingEnabled() {
-		refuseUnavailable(w, r, ep, maestro.CodeFeatureDisabled, "WebSocket streaming is switched off (flag "+StreamingFlag+")",
-			map[string]any{"flag": StreamingFlag}, 30)
 		return
 	}
 	// Our origin policy decides (DESIGN §5): no Origin (CLI, agents) or a configured one. The library's
@@ -172,6 +169,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.wg.Done()
 	defer s.remove(cl)
+	// The streaming switch is read only now that the client is registered: switching streaming off
+	// stores the new value before it calls StopStreaming, so a switch made before this line is seen
+	// here, and one made after it closes this client through CloseAll. Read before registering, a
+	// switch in between would have left this socket open with streaming off.
+	if s.opts.StreamingEnabled != nil && !s.opts.StreamingEnabled() {
+		refuseUnavailable(w, r, ep, maestro.CodeFeatureDisabled, "WebSocket streaming is switched off (flag "+string(flags.WSStreaming)+")",
+			map[string]any{"flag": string(flags.WSStreaming)}, 30)
+		return
+	}
 
 	// Subscribe before the handshake completes: every event committed after the client sees the 101 is
 	// then certain to reach it.
