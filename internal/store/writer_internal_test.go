@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/maestro-hq/maestro-server/internal/maestro"
+)
+
+func openInternal(t *testing.T) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), Options{
+		Path: filepath.Join(t.TempDir(), "w.db"), NoBackup: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestGroupCommit_LostSavepointFailsTheBatch ends the batch transaction from inside one request, the
+// way SQLite itself abandons a transaction after some errors: the request's savepoint is then gone,
+// and what follows in the batch would run outside the transaction and commit on its own. The whole
+// batch must fail instead, and a request told it failed must have stored nothing.
+func TestGroupCommit_LostSavepointFailsTheBatch(t *testing.T) {
+	t.Parallel()
+	st := openInternal(t)
+	defer st.Close()
+	ctx := context.Background()
+
+	held, rel := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- st.InTx(ctx, func(q *Q) error { close(held); <-rel; return nil })
+	}()
+	<-held
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go func() {
+		errA <- st.InTx(ctx, func(q *Q) error {
+			if _, err := q.x.ExecContext(ctx, "ROLLBACK"); err != nil {
+				return err
+			}
+			return maestro.Invalid("request A refuses")
+		})
+	}()
+	time.Sleep(50 * time.Millisecond) // A is queued before B, so the batch runs A first
+	go func() {
+		errB <- st.InTx(ctx, func(q *Q) error {
+			return q.InsertProject(ctx, maestro.Project{ID: "b", Name: "b", CreatedAt: 1, UpdatedAt: 1})
+		})
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(rel)
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errA; err == nil {
+		t.Fatal("request A succeeded")
+	}
+	err := <-errB
+	_, gerr := st.Read().GetProject(ctx, "b")
+	switch {
+	case err != nil && !errors.Is(gerr, ErrNotFound):
+		t.Fatalf("request B was told it failed (%v) but its project was stored", err)
+	case err == nil && gerr != nil:
+		t.Fatalf("request B succeeded but its project is missing: %v", gerr)
+	}
+	// The writer is healthy afterwards.
+	if err := st.InTx(ctx, func(q *Q) error {
+		return q.InsertProject(ctx, maestro.Project{ID: "c", Name: "c", CreatedAt: 1, UpdatedAt: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
