@@ -72,6 +72,13 @@ func (s *Store) submit(ctx context.Context, fn func(q *Q) error) error {
 			return ctx.Err()
 		}
 		return rethrow(<-r.done)
+	case <-s.writerDone:
+		// The store closed and its writer stopped: a request queued after the writer drained the queue
+		// (the first select may pick the queue even once closed is closed) would otherwise wait forever.
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return errStoreClosed
+		}
+		return rethrow(<-r.done)
 	}
 }
 

@@ -78,3 +78,31 @@ func TestGroupCommit_LostSavepointFailsTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGroupCommit_WriteAfterCloseReturns checks that a write submitted after Close fails at once with
+// errStoreClosed instead of waiting forever in the queue of a writer that has stopped.
+func TestGroupCommit_WriteAfterCloseReturns(t *testing.T) {
+	t.Parallel()
+	st := openInternal(t)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range 50 {
+			if err := st.InTx(context.Background(), func(q *Q) error { return nil }); !errors.Is(err, errStoreClosed) {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("write after Close: %v, want %v", err, errStoreClosed)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write submitted after Close never returned")
+	}
+}
