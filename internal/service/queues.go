@@ -36,8 +36,10 @@ func loadQueue(ctx context.Context, q *store.Q, sessionID string) (maestro.Queue
 }
 
 // requireQueueSession checks that the session exists and uses the queue strategy, and returns its project.
+// It reads the session without its event log and timeline: agents poll the queue, and those logs grow
+// without bound.
 func requireQueueSession(ctx context.Context, q *store.Q, sessionID string) (string, error) {
-	sess, err := q.GetSession(ctx, sessionID)
+	sess, err := q.GetSessionHead(ctx, sessionID)
 	if err != nil {
 		return "", notFound(err, "Session", sessionID)
 	}

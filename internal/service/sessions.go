@@ -195,7 +195,9 @@ func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch
 	}
 	var out maestro.Session
 	err := s.st.InTx(ctx, func(q *store.Q) error {
-		sess, err := q.GetSession(ctx, id)
+		// The stored row is all a PATCH changes (its logs are only appended to), and the precondition
+		// compares lastActivity: the event log and timeline are read once, for the event, at the end.
+		sess, err := q.GetSessionHead(ctx, id)
 		if err != nil {
 			return notFound(err, "Session", id)
 		}
