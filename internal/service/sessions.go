@@ -376,13 +376,7 @@ func (s *Sessions) appendAndPublish(ctx context.Context, id, kind string, add fu
 			return err
 		}
 		entry = maestro.SessionEntry{SessionID: id, Kind: kind, Entry: raw}
-		if err := q.TouchSession(ctx, id, now); err != nil {
-			return err
-		}
-		if out, err = q.GetSession(ctx, id); err != nil {
-			return err
-		}
-		if err := q.Emit(ctx, maestro.EventSessionUpdated, out.ProjectID, out); err != nil {
+		if out, err = sessionUpdated(ctx, q, id, now); err != nil {
 			return err
 		}
 		return q.RememberResponse(ctx, entry)
