@@ -64,11 +64,6 @@ func firstWith(qu *maestro.Queue, status string) int {
 	return -1
 }
 
-// nextQueued returns a copy of the first queued item, or nil.
-func nextQueued(qu *maestro.Queue) *maestro.QueueItem {
-	return qu.Next()
-}
-
 // Get returns a session's queue. Errors: NOT_FOUND (session, queue), VALIDATION_ERROR (not a queue
 // session).
 func (s *Queues) Get(ctx context.Context, sessionID string) (maestro.Queue, error) {
@@ -83,7 +78,7 @@ func (s *Queues) Top(ctx context.Context, sessionID string) (*maestro.QueueItem,
 	if err != nil {
 		return nil, err
 	}
-	return nextQueued(&qu), nil
+	return qu.Next(), nil
 }
 
 // Start moves the first queued item to processing and sets its task's sessionStatus to working. With
@@ -115,7 +110,7 @@ func (s *Queues) Start(ctx context.Context, sessionID string) (maestro.QueueStep
 			return err
 		}
 		item := *it
-		step = maestro.QueueStep{Item: &item, Next: nextQueued(&qu), Message: "Started processing task " + it.TaskID, Queue: qu}
+		step = maestro.QueueStep{Item: &item, Next: qu.Next(), Message: "Started processing task " + it.TaskID, Queue: qu}
 		return q.Emit(ctx, maestro.EventQueueItemStarted, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: it.TaskID})
 	})
 	return step, err
@@ -205,7 +200,7 @@ func (s *Queues) Skip(ctx context.Context, sessionID string) (maestro.QueueStep,
 // stepResult describes a finished item and what comes next:
 // "<Verb> <taskId>. Next: <nextId>" or "<Verb> <taskId>. Queue is empty.".
 func stepResult(done maestro.QueueItem, qu *maestro.Queue, verb string) maestro.QueueStep {
-	next := nextQueued(qu)
+	next := qu.Next()
 	msg := verb + " " + done.TaskID + ". Queue is empty."
 	if next != nil {
 		msg = verb + " " + done.TaskID + ". Next: " + next.TaskID
@@ -251,7 +246,7 @@ func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.Qu
 			return err
 		}
 		qu.Items = append(qu.Items, item)
-		step = maestro.QueueStep{Item: &item, Next: nextQueued(&qu), Message: "Pushed task " + taskID, Queue: qu}
+		step = maestro.QueueStep{Item: &item, Next: qu.Next(), Message: "Pushed task " + taskID, Queue: qu}
 		if err := q.Emit(ctx, maestro.EventQueueItemPushed, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: taskID}); err != nil {
 			return err
 		}
