@@ -180,9 +180,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if fatal != nil {
 		_ = tx.Rollback()
 		// Nothing of the batch was committed: the requests that had succeeded fail with the cause; the
-		// ones that had failed on their own keep their own error.
+		// ones that had failed on their own keep their own error. A replay of an idempotent create counts
+		// as a success here: the response it replays may have been recorded by an earlier request of this
+		// very batch, and so never stored.
 		for i, r := range live {
-			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) {
+			var replay *maestro.Replay
+			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) ||
+				errors.As(results[i], &replay) {
 				results[i] = fatal
 			}
 			r.done <- results[i]

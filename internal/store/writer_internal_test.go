@@ -106,3 +106,65 @@ func TestGroupCommit_WriteAfterCloseReturns(t *testing.T) {
 		t.Fatal("a write submitted after Close never returned")
 	}
 }
+
+// TestGroupCommit_ReplayOfAFailedBatchIsNotAnswered runs two requests with one Idempotency-Key in one
+// batch: the second replays the first's response, which the first recorded in the same, uncommitted
+// transaction. When the batch then fails, nothing was stored, so the second must fail too rather than
+// answer with a resource that does not exist.
+func TestGroupCommit_ReplayOfAFailedBatchIsNotAnswered(t *testing.T) {
+	t.Parallel()
+	st := openInternal(t)
+	defer st.Close()
+	ctx := context.Background()
+	idem := &maestro.Idempotency{Route: "POST /x", Key: "k", RequestHash: "h",
+		Respond: func(created any) (maestro.StoredResponse, error) {
+			return maestro.StoredResponse{Status: 201, Body: []byte(`{"id":"a"}`)}, nil
+		}}
+	ictx := maestro.WithIdempotency(ctx, idem)
+	create := func(q *Q) error {
+		if err := q.InsertProject(ictx, maestro.Project{ID: "a", Name: "a", CreatedAt: 1, UpdatedAt: 1}); err != nil {
+			return err
+		}
+		return q.RememberResponse(ictx, "a")
+	}
+
+	held, rel := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- st.InTx(ctx, func(q *Q) error { close(held); <-rel; return nil })
+	}()
+	<-held
+	errs := make([]chan error, 3)
+	fns := []func(q *Q) error{create, create, func(q *Q) error {
+		// Ends the batch transaction the way SQLite abandons one: the whole batch fails.
+		if _, err := q.x.ExecContext(ctx, "ROLLBACK"); err != nil {
+			return err
+		}
+		return maestro.Invalid("refused")
+	}}
+	for i, fn := range fns {
+		errs[i] = make(chan error, 1)
+		c := ictx
+		if i == 2 {
+			c = ctx
+		}
+		go func() { errs[i] <- st.InTx(c, fn) }()
+		time.Sleep(50 * time.Millisecond) // queued in this order, so the batch runs them in it
+	}
+	close(rel)
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	first, second := <-errs[0], <-errs[1]
+	<-errs[2]
+	if _, err := st.Read().GetProject(ctx, "a"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the failed batch stored the project (%v)", err)
+	}
+	if first == nil {
+		t.Fatal("the first request succeeded, yet its batch failed")
+	}
+	var replay *maestro.Replay
+	if second == nil || errors.As(second, &replay) {
+		t.Fatalf("the retry answered %v for a create that was never committed", second)
+	}
+}
