@@ -84,9 +84,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.insertEventStmt, err = db.PrepareContext(ctx, insertEvent); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertEvent: %w", err)
 	}
-	if q.insertFlagAuditStmt, err = db.PrepareContext(ctx, insertFlagAudit); err != nil {
-		return nil, fmt.Errorf("error preparing query InsertFlagAudit: %w", err)
-	}
 	if q.insertLinkStmt, err = db.PrepareContext(ctx, insertLink); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertLink: %w", err)
 	}
@@ -141,14 +138,8 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listRootTasksStmt, err = db.PrepareContext(ctx, listRootTasks); err != nil {
 		return nil, fmt.Errorf("error preparing query ListRootTasks: %w", err)
 	}
-	if q.listSessionEventDataStmt, err = db.PrepareContext(ctx, listSessionEventData); err != nil {
-		return nil, fmt.Errorf("error preparing query ListSessionEventData: %w", err)
-	}
 	if q.listSessionIDsOfTaskStmt, err = db.PrepareContext(ctx, listSessionIDsOfTask); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSessionIDsOfTask: %w", err)
-	}
-	if q.listSessionTimelineDataStmt, err = db.PrepareContext(ctx, listSessionTimelineData); err != nil {
-		return nil, fmt.Errorf("error preparing query ListSessionTimelineData: %w", err)
 	}
 	if q.listSessionsStmt, err = db.PrepareContext(ctx, listSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSessions: %w", err)
@@ -345,11 +336,6 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing insertEventStmt: %w", cerr)
 		}
 	}
-	if q.insertFlagAuditStmt != nil {
-		if cerr := q.insertFlagAuditStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing insertFlagAuditStmt: %w", cerr)
-		}
-	}
 	if q.insertLinkStmt != nil {
 		if cerr := q.insertLinkStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertLinkStmt: %w", cerr)
@@ -440,19 +426,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listRootTasksStmt: %w", cerr)
 		}
 	}
-	if q.listSessionEventDataStmt != nil {
-		if cerr := q.listSessionEventDataStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing listSessionEventDataStmt: %w", cerr)
-		}
-	}
 	if q.listSessionIDsOfTaskStmt != nil {
 		if cerr := q.listSessionIDsOfTaskStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSessionIDsOfTaskStmt: %w", cerr)
-		}
-	}
-	if q.listSessionTimelineDataStmt != nil {
-		if cerr := q.listSessionTimelineDataStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing listSessionTimelineDataStmt: %w", cerr)
 		}
 	}
 	if q.listSessionsStmt != nil {
@@ -642,157 +618,151 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                          DBTX
-	tx                          *sql.Tx
-	deleteFeatureFlagStmt       *sql.Stmt
-	deleteLinkStmt              *sql.Stmt
-	deleteProjectStmt           *sql.Stmt
-	deleteSessionStmt           *sql.Stmt
-	deleteTaskStmt              *sql.Stmt
-	deleteTemplateStmt          *sql.Stmt
-	detachChildTasksStmt        *sql.Stmt
-	eventSeqBoundsStmt          *sql.Stmt
-	firstTemplateOfRoleStmt     *sql.Stmt
-	getFeatureFlagStmt          *sql.Stmt
-	getIdempotencyKeyStmt       *sql.Stmt
-	getProjectStmt              *sql.Stmt
-	getQueueStmt                *sql.Stmt
-	getSessionStmt              *sql.Stmt
-	getSessionHeadStmt          *sql.Stmt
-	getTaskStmt                 *sql.Stmt
-	getTaskRefStmt              *sql.Stmt
-	getTemplateStmt             *sql.Stmt
-	insertAuditEntryStmt        *sql.Stmt
-	insertEventStmt             *sql.Stmt
-	insertFlagAuditStmt         *sql.Stmt
-	insertLinkStmt              *sql.Stmt
-	insertProjectStmt           *sql.Stmt
-	insertQueueStmt             *sql.Stmt
-	insertQueueItemStmt         *sql.Stmt
-	insertSessionStmt           *sql.Stmt
-	insertSessionEventStmt      *sql.Stmt
-	insertSessionTimelineStmt   *sql.Stmt
-	insertTaskStmt              *sql.Stmt
-	insertTemplateStmt          *sql.Stmt
-	listActiveSessionsStmt      *sql.Stmt
-	listAuditEntriesStmt        *sql.Stmt
-	listChildTaskIDsStmt        *sql.Stmt
-	listEntityCountsStmt        *sql.Stmt
-	listEventsSinceStmt         *sql.Stmt
-	listFeatureFlagsStmt        *sql.Stmt
-	listProjectsStmt            *sql.Stmt
-	listQueueItemsStmt          *sql.Stmt
-	listRootTasksStmt           *sql.Stmt
-	listSessionEventDataStmt    *sql.Stmt
-	listSessionIDsOfTaskStmt    *sql.Stmt
-	listSessionTimelineDataStmt *sql.Stmt
-	listSessionsStmt            *sql.Stmt
-	listSessionsByProjectStmt   *sql.Stmt
-	listSessionsByStatusStmt    *sql.Stmt
-	listSessionsByTaskStmt      *sql.Stmt
-	listTaskIDsOfSessionStmt    *sql.Stmt
-	listTasksStmt               *sql.Stmt
-	listTasksByParentStmt       *sql.Stmt
-	listTasksByProjectStmt      *sql.Stmt
-	listTasksByStatusStmt       *sql.Stmt
-	listTemplatesStmt           *sql.Stmt
-	projectHasSessionsStmt      *sql.Stmt
-	projectHasTasksStmt         *sql.Stmt
-	pruneAuditEntriesStmt       *sql.Stmt
-	pruneEventsStmt             *sql.Stmt
-	pruneIdempotencyKeysStmt    *sql.Stmt
-	putIdempotencyKeyStmt       *sql.Stmt
-	sessionExistsStmt           *sql.Stmt
-	setLinkSessionPosStmt       *sql.Stmt
-	setLinkTaskPosStmt          *sql.Stmt
-	setTaskSessionStatusStmt    *sql.Stmt
-	taskExistsStmt              *sql.Stmt
-	touchSessionStmt            *sql.Stmt
-	touchTaskStmt               *sql.Stmt
-	updateProjectStmt           *sql.Stmt
-	updateQueueStmt             *sql.Stmt
-	updateQueueItemStmt         *sql.Stmt
-	updateSessionStmt           *sql.Stmt
-	updateTaskStmt              *sql.Stmt
-	updateTemplateStmt          *sql.Stmt
-	upsertFeatureFlagStmt       *sql.Stmt
+	db                        DBTX
+	tx                        *sql.Tx
+	deleteFeatureFlagStmt     *sql.Stmt
+	deleteLinkStmt            *sql.Stmt
+	deleteProjectStmt         *sql.Stmt
+	deleteSessionStmt         *sql.Stmt
+	deleteTaskStmt            *sql.Stmt
+	deleteTemplateStmt        *sql.Stmt
+	detachChildTasksStmt      *sql.Stmt
+	eventSeqBoundsStmt        *sql.Stmt
+	firstTemplateOfRoleStmt   *sql.Stmt
+	getFeatureFlagStmt        *sql.Stmt
+	getIdempotencyKeyStmt     *sql.Stmt
+	getProjectStmt            *sql.Stmt
+	getQueueStmt              *sql.Stmt
+	getSessionStmt            *sql.Stmt
+	getSessionHeadStmt        *sql.Stmt
+	getTaskStmt               *sql.Stmt
+	getTaskRefStmt            *sql.Stmt
+	getTemplateStmt           *sql.Stmt
+	insertAuditEntryStmt      *sql.Stmt
+	insertEventStmt           *sql.Stmt
+	insertLinkStmt            *sql.Stmt
+	insertProjectStmt         *sql.Stmt
+	insertQueueStmt           *sql.Stmt
+	insertQueueItemStmt       *sql.Stmt
+	insertSessionStmt         *sql.Stmt
+	insertSessionEventStmt    *sql.Stmt
+	insertSessionTimelineStmt *sql.Stmt
+	insertTaskStmt            *sql.Stmt
+	insertTemplateStmt        *sql.Stmt
+	listActiveSessionsStmt    *sql.Stmt
+	listAuditEntriesStmt      *sql.Stmt
+	listChildTaskIDsStmt      *sql.Stmt
+	listEntityCountsStmt      *sql.Stmt
+	listEventsSinceStmt       *sql.Stmt
+	listFeatureFlagsStmt      *sql.Stmt
+	listProjectsStmt          *sql.Stmt
+	listQueueItemsStmt        *sql.Stmt
+	listRootTasksStmt         *sql.Stmt
+	listSessionIDsOfTaskStmt  *sql.Stmt
+	listSessionsStmt          *sql.Stmt
+	listSessionsByProjectStmt *sql.Stmt
+	listSessionsByStatusStmt  *sql.Stmt
+	listSessionsByTaskStmt    *sql.Stmt
+	listTaskIDsOfSessionStmt  *sql.Stmt
+	listTasksStmt             *sql.Stmt
+	listTasksByParentStmt     *sql.Stmt
+	listTasksByProjectStmt    *sql.Stmt
+	listTasksByStatusStmt     *sql.Stmt
+	listTemplatesStmt         *sql.Stmt
+	projectHasSessionsStmt    *sql.Stmt
+	projectHasTasksStmt       *sql.Stmt
+	pruneAuditEntriesStmt     *sql.Stmt
+	pruneEventsStmt           *sql.Stmt
+	pruneIdempotencyKeysStmt  *sql.Stmt
+	putIdempotencyKeyStmt     *sql.Stmt
+	sessionExistsStmt         *sql.Stmt
+	setLinkSessionPosStmt     *sql.Stmt
+	setLinkTaskPosStmt        *sql.Stmt
+	setTaskSessionStatusStmt  *sql.Stmt
+	taskExistsStmt            *sql.Stmt
+	touchSessionStmt          *sql.Stmt
+	touchTaskStmt             *sql.Stmt
+	updateProjectStmt         *sql.Stmt
+	updateQueueStmt           *sql.Stmt
+	updateQueueItemStmt       *sql.Stmt
+	updateSessionStmt         *sql.Stmt
+	updateTaskStmt            *sql.Stmt
+	updateTemplateStmt        *sql.Stmt
+	upsertFeatureFlagStmt     *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                          tx,
-		tx:                          tx,
-		deleteFeatureFlagStmt:       q.deleteFeatureFlagStmt,
-		deleteLinkStmt:              q.deleteLinkStmt,
-		deleteProjectStmt:           q.deleteProjectStmt,
-		deleteSessionStmt:           q.deleteSessionStmt,
-		deleteTaskStmt:              q.deleteTaskStmt,
-		deleteTemplateStmt:          q.deleteTemplateStmt,
-		detachChildTasksStmt:        q.detachChildTasksStmt,
-		eventSeqBoundsStmt:          q.eventSeqBoundsStmt,
-		firstTemplateOfRoleStmt:     q.firstTemplateOfRoleStmt,
-		getFeatureFlagStmt:          q.getFeatureFlagStmt,
-		getIdempotencyKeyStmt:       q.getIdempotencyKeyStmt,
-		getProjectStmt:              q.getProjectStmt,
-		getQueueStmt:                q.getQueueStmt,
-		getSessionStmt:              q.getSessionStmt,
-		getSessionHeadStmt:          q.getSessionHeadStmt,
-		getTaskStmt:                 q.getTaskStmt,
-		getTaskRefStmt:              q.getTaskRefStmt,
-		getTemplateStmt:             q.getTemplateStmt,
-		insertAuditEntryStmt:        q.insertAuditEntryStmt,
-		insertEventStmt:             q.insertEventStmt,
-		insertFlagAuditStmt:         q.insertFlagAuditStmt,
-		insertLinkStmt:              q.insertLinkStmt,
-		insertProjectStmt:           q.insertProjectStmt,
-		insertQueueStmt:             q.insertQueueStmt,
-		insertQueueItemStmt:         q.insertQueueItemStmt,
-		insertSessionStmt:           q.insertSessionStmt,
-		insertSessionEventStmt:      q.insertSessionEventStmt,
-		insertSessionTimelineStmt:   q.insertSessionTimelineStmt,
-		insertTaskStmt:              q.insertTaskStmt,
-		insertTemplateStmt:          q.insertTemplateStmt,
-		listActiveSessionsStmt:      q.listActiveSessionsStmt,
-		listAuditEntriesStmt:        q.listAuditEntriesStmt,
-		listChildTaskIDsStmt:        q.listChildTaskIDsStmt,
-		listEntityCountsStmt:        q.listEntityCountsStmt,
-		listEventsSinceStmt:         q.listEventsSinceStmt,
-		listFeatureFlagsStmt:        q.listFeatureFlagsStmt,
-		listProjectsStmt:            q.listProjectsStmt,
-		listQueueItemsStmt:          q.listQueueItemsStmt,
-		listRootTasksStmt:           q.listRootTasksStmt,
-		listSessionEventDataStmt:    q.listSessionEventDataStmt,
-		listSessionIDsOfTaskStmt:    q.listSessionIDsOfTaskStmt,
-		listSessionTimelineDataStmt: q.listSessionTimelineDataStmt,
-		listSessionsStmt:            q.listSessionsStmt,
-		listSessionsByProjectStmt:   q.listSessionsByProjectStmt,
-		listSessionsByStatusStmt:    q.listSessionsByStatusStmt,
-		listSessionsByTaskStmt:      q.listSessionsByTaskStmt,
-		listTaskIDsOfSessionStmt:    q.listTaskIDsOfSessionStmt,
-		listTasksStmt:               q.listTasksStmt,
-		listTasksByParentStmt:       q.listTasksByParentStmt,
-		listTasksByProjectStmt:      q.listTasksByProjectStmt,
-		listTasksByStatusStmt:       q.listTasksByStatusStmt,
-		listTemplatesStmt:           q.listTemplatesStmt,
-		projectHasSessionsStmt:      q.projectHasSessionsStmt,
-		projectHasTasksStmt:         q.projectHasTasksStmt,
-		pruneAuditEntriesStmt:       q.pruneAuditEntriesStmt,
-		pruneEventsStmt:             q.pruneEventsStmt,
-		pruneIdempotencyKeysStmt:    q.pruneIdempotencyKeysStmt,
-		putIdempotencyKeyStmt:       q.putIdempotencyKeyStmt,
-		sessionExistsStmt:           q.sessionExistsStmt,
-		setLinkSessionPosStmt:       q.setLinkSessionPosStmt,
-		setLinkTaskPosStmt:          q.setLinkTaskPosStmt,
-		setTaskSessionStatusStmt:    q.setTaskSessionStatusStmt,
-		taskExistsStmt:              q.taskExistsStmt,
-		touchSessionStmt:            q.touchSessionStmt,
-		touchTaskStmt:               q.touchTaskStmt,
-		updateProjectStmt:           q.updateProjectStmt,
-		updateQueueStmt:             q.updateQueueStmt,
-		updateQueueItemStmt:         q.updateQueueItemStmt,
-		updateSessionStmt:           q.updateSessionStmt,
-		updateTaskStmt:              q.updateTaskStmt,
-		updateTemplateStmt:          q.updateTemplateStmt,
-		upsertFeatureFlagStmt:       q.upsertFeatureFlagStmt,
+		db:                        tx,
+		tx:                        tx,
+		deleteFeatureFlagStmt:     q.deleteFeatureFlagStmt,
+		deleteLinkStmt:            q.deleteLinkStmt,
+		deleteProjectStmt:         q.deleteProjectStmt,
+		deleteSessionStmt:         q.deleteSessionStmt,
+		deleteTaskStmt:            q.deleteTaskStmt,
+		deleteTemplateStmt:        q.deleteTemplateStmt,
+		detachChildTasksStmt:      q.detachChildTasksStmt,
+		eventSeqBoundsStmt:        q.eventSeqBoundsStmt,
+		firstTemplateOfRoleStmt:   q.firstTemplateOfRoleStmt,
+		getFeatureFlagStmt:        q.getFeatureFlagStmt,
+		getIdempotencyKeyStmt:     q.getIdempotencyKeyStmt,
+		getProjectStmt:            q.getProjectStmt,
+		getQueueStmt:              q.getQueueStmt,
+		getSessionStmt:            q.getSessionStmt,
+		getSessionHeadStmt:        q.getSessionHeadStmt,
+		getTaskStmt:               q.getTaskStmt,
+		getTaskRefStmt:            q.getTaskRefStmt,
+		getTemplateStmt:           q.getTemplateStmt,
+		insertAuditEntryStmt:      q.insertAuditEntryStmt,
+		insertEventStmt:           q.insertEventStmt,
+		insertLinkStmt:            q.insertLinkStmt,
+		insertProjectStmt:         q.insertProjectStmt,
+		insertQueueStmt:           q.insertQueueStmt,
+		insertQueueItemStmt:       q.insertQueueItemStmt,
+		insertSessionStmt:         q.insertSessionStmt,
+		insertSessionEventStmt:    q.insertSessionEventStmt,
+		insertSessionTimelineStmt: q.insertSessionTimelineStmt,
+		insertTaskStmt:            q.insertTaskStmt,
+		insertTemplateStmt:        q.insertTemplateStmt,
+		listActiveSessionsStmt:    q.listActiveSessionsStmt,
+		listAuditEntriesStmt:      q.listAuditEntriesStmt,
+		listChildTaskIDsStmt:      q.listChildTaskIDsStmt,
+		listEntityCountsStmt:      q.listEntityCountsStmt,
+		listEventsSinceStmt:       q.listEventsSinceStmt,
+		listFeatureFlagsStmt:      q.listFeatureFlagsStmt,
+		listProjectsStmt:          q.listProjectsStmt,
+		listQueueItemsStmt:        q.listQueueItemsStmt,
+		listRootTasksStmt:         q.listRootTasksStmt,
+		listSessionIDsOfTaskStmt:  q.listSessionIDsOfTaskStmt,
+		listSessionsStmt:          q.listSessionsStmt,
+		listSessionsByProjectStmt: q.listSessionsByProjectStmt,
+		listSessionsByStatusStmt:  q.listSessionsByStatusStmt,
+		listSessionsByTaskStmt:    q.listSessionsByTaskStmt,
+		listTaskIDsOfSessionStmt:  q.listTaskIDsOfSessionStmt,
+		listTasksStmt:             q.listTasksStmt,
+		listTasksByParentStmt:     q.listTasksByParentStmt,
+		listTasksByProjectStmt:    q.listTasksByProjectStmt,
+		listTasksByStatusStmt:     q.listTasksByStatusStmt,
+		listTemplatesStmt:         q.listTemplatesStmt,
+		projectHasSessionsStmt:    q.projectHasSessionsStmt,
+		projectHasTasksStmt:       q.projectHasTasksStmt,
+		pruneAuditEntriesStmt:     q.pruneAuditEntriesStmt,
+		pruneEventsStmt:           q.pruneEventsStmt,
+		pruneIdempotencyKeysStmt:  q.pruneIdempotencyKeysStmt,
+		putIdempotencyKeyStmt:     q.putIdempotencyKeyStmt,
+		sessionExistsStmt:         q.sessionExistsStmt,
+		setLinkSessionPosStmt:     q.setLinkSessionPosStmt,
+		setLinkTaskPosStmt:        q.setLinkTaskPosStmt,
+		setTaskSessionStatusStmt:  q.setTaskSessionStatusStmt,
+		taskExistsStmt:            q.taskExistsStmt,
+		touchSessionStmt:          q.touchSessionStmt,
+		touchTaskStmt:             q.touchTaskStmt,
+		updateProjectStmt:         q.updateProjectStmt,
+		updateQueueStmt:           q.updateQueueStmt,
+		updateQueueItemStmt:       q.updateQueueItemStmt,
+		updateSessionStmt:         q.updateSessionStmt,
+		updateTaskStmt:            q.updateTaskStmt,
+		updateTemplateStmt:        q.updateTemplateStmt,
+		upsertFeatureFlagStmt:     q.upsertFeatureFlagStmt,
 	}
 }

@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 )
 
 const deleteFeatureFlag = `-- name: DeleteFeatureFlag :execrows
@@ -37,37 +36,6 @@ func (q *Queries) GetFeatureFlag(ctx context.Context, key string) (FeatureFlag, 
 		&i.UpdatedBy,
 	)
 	return i, err
-}
-
-const insertFlagAudit = `-- name: InsertFlagAudit :exec
-INSERT INTO audit_log (at, actor, method, route, entity_id, status, request_id, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-`
-
-type InsertFlagAuditParams struct {
-	At        int64
-	Actor     string
-	Method    string
-	Route     string
-	EntityID  sql.NullString
-	Status    int64
-	RequestID string
-	Detail    sql.NullString
-}
-
-// The audit row of one flag change, written in the transaction of the change (who changed what).
-func (q *Queries) InsertFlagAudit(ctx context.Context, arg InsertFlagAuditParams) error {
-	_, err := q.exec(ctx, q.insertFlagAuditStmt, insertFlagAudit,
-		arg.At,
-		arg.Actor,
-		arg.Method,
-		arg.Route,
-		arg.EntityID,
-		arg.Status,
-		arg.RequestID,
-		arg.Detail,
-	)
-	return err
 }
 
 const listFeatureFlags = `-- name: ListFeatureFlags :many

@@ -241,60 +241,6 @@ func (q *Queries) ListActiveSessions(ctx context.Context) ([]ListActiveSessionsR
 	return items, nil
 }
 
-const listSessionEventData = `-- name: ListSessionEventData :many
-SELECT data FROM session_events WHERE session_id = ? ORDER BY seq
-`
-
-func (q *Queries) ListSessionEventData(ctx context.Context, sessionID string) ([]string, error) {
-	rows, err := q.query(ctx, q.listSessionEventDataStmt, listSessionEventData, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []string{}
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		items = append(items, data)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listSessionTimelineData = `-- name: ListSessionTimelineData :many
-SELECT data FROM session_timeline WHERE session_id = ? ORDER BY seq
-`
-
-func (q *Queries) ListSessionTimelineData(ctx context.Context, sessionID string) ([]string, error) {
-	rows, err := q.query(ctx, q.listSessionTimelineDataStmt, listSessionTimelineData, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []string{}
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		items = append(items, data)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listSessions = `-- name: ListSessions :many
 
 SELECT s.id, s.project_id, s.name, s.agent_id, s.env, s.strategy, s.status, s.started_at, s.last_activity, s.completed_at, s.hostname, s.platform, s.metadata,

@@ -15,8 +15,3 @@ SET enabled = excluded.enabled, description = excluded.description, updated_at =
 
 -- name: DeleteFeatureFlag :execrows
 DELETE FROM feature_flags WHERE key = ?;
-
--- name: InsertFlagAudit :exec
--- The audit row of one flag change, written in the transaction of the change (who changed what).
-INSERT INTO audit_log (at, actor, method, route, entity_id, status, request_id, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?);

@@ -14,12 +14,6 @@ SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?) AS session_exists;
 -- name: TouchSession :exec
 UPDATE sessions SET last_activity = MAX(last_activity + 1, @now) WHERE id = @id;
 
--- name: ListSessionEventData :many
-SELECT data FROM session_events WHERE session_id = ? ORDER BY seq;
-
--- name: ListSessionTimelineData :many
-SELECT data FROM session_timeline WHERE session_id = ? ORDER BY seq;
-
 -- The v1 list has one query per filter shape, so each is an index seek (D24 order: startedAt, id).
 
 -- name: ListSessions :many

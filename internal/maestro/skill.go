@@ -41,17 +41,11 @@ type InvalidSkill struct {
 	Errors []string `json:"errors" doc:"Every problem found, one sentence each."`
 }
 
-// Skill roles accepted by the role routes.
-const (
-	SkillRoleWorker       = "worker"
-	SkillRoleOrchestrator = "orchestrator"
-)
-
-// SkillRoleSets names, per role, the skill ids a session of that role gets, in order (SPEC §5). A
-// skill that is absent or invalid is left out.
+// SkillRoleSets names, per role (the roles of spawned sessions), the skill ids a session of that role
+// gets, in order (SPEC §5). A skill that is absent or invalid is left out.
 var SkillRoleSets = map[string][]string{
-	SkillRoleWorker:       {"maestro-cli", "maestro-worker"},
-	SkillRoleOrchestrator: {"maestro-cli", "maestro-orchestrator"},
+	RoleWorker:       {"maestro-cli", "maestro-worker"},
+	RoleOrchestrator: {"maestro-cli", "maestro-orchestrator"},
 }
 
 // SkillCatalog is the set of skills the API serves. The handlers depend on this interface only; the

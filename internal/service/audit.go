@@ -107,11 +107,19 @@ func (a *Audit) Run(ctx context.Context) {
 }
 
 // Flush writes every entry queued so far, in batches. A failed batch is dropped (and counted): keeping
-// it would grow memory without bound while the disk is failing, and the failure is logged.
+// it would grow memory without bound while the disk is failing, and the failure is logged. When ctx ends,
+// Flush stops before the next batch; the batch it has taken off the queue is written all the same, since
+// abandoning that write would lose its entries.
 func (a *Audit) Flush(ctx context.Context) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 	for {
+		if len(a.queue) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err // what is still queued waits for the next flush
+		}
 		batch := make([]maestro.AuditEntry, 0, min(len(a.queue), auditBatch))
 	fill:
 		for len(batch) < auditBatch {
@@ -125,7 +133,8 @@ func (a *Audit) Flush(ctx context.Context) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := a.st.InTx(ctx, func(q *store.Q) error { return q.InsertAuditEntries(ctx, batch) })
+		wctx := context.WithoutCancel(ctx)
+		err := a.st.InTx(wctx, func(q *store.Q) error { return q.InsertAuditEntries(wctx, batch) })
 		if err != nil {
 			a.dropped.Add(uint64(len(batch)))
 			return err

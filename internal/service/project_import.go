@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -227,7 +228,7 @@ func checkImport(doc *maestro.ProjectExport, mode string) (importPlan, error) {
 	if links != len(fromTasks) {
 		for i, t := range doc.Tasks {
 			for _, sid := range t.SessionIDs {
-				if !contains(doc.Sessions[sessions[sid]].TaskIDs, t.ID) {
+				if !slices.Contains(doc.Sessions[sessions[sid]].TaskIDs, t.ID) {
 					return plan, maestro.InvalidField(fmt.Sprintf("tasks[%d].sessionIds", i),
 						"tasks[%d].sessionIds links session '%s', but that session's taskIds do not list task '%s': "+
 							"both sides of a link must name each other", i, sid, t.ID)
@@ -341,15 +342,6 @@ func refsIn(field string, ids []string, in map[string]int, kind string) error {
 		seen[id] = true
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parentOrder returns the task indexes with every parent before its children, or a VALIDATION_ERROR

@@ -36,8 +36,10 @@ func loadQueue(ctx context.Context, q *store.Q, sessionID string) (maestro.Queue
 }
 
 // requireQueueSession checks that the session exists and uses the queue strategy, and returns its project.
+// It reads the session without its event log and timeline: agents poll the queue, and those logs grow
+// without bound.
 func requireQueueSession(ctx context.Context, q *store.Q, sessionID string) (string, error) {
-	sess, err := q.GetSession(ctx, sessionID)
+	sess, err := q.GetSessionHead(ctx, sessionID)
 	if err != nil {
 		return "", notFound(err, "Session", sessionID)
 	}
@@ -62,11 +64,6 @@ func firstWith(qu *maestro.Queue, status string) int {
 	return -1
 }
 
-// nextQueued returns a copy of the first queued item, or nil.
-func nextQueued(qu *maestro.Queue) *maestro.QueueItem {
-	return qu.Next()
-}
-
 // Get returns a session's queue. Errors: NOT_FOUND (session, queue), VALIDATION_ERROR (not a queue
 // session).
 func (s *Queues) Get(ctx context.Context, sessionID string) (maestro.Queue, error) {
@@ -81,7 +78,7 @@ func (s *Queues) Top(ctx context.Context, sessionID string) (*maestro.QueueItem,
 	if err != nil {
 		return nil, err
 	}
-	return nextQueued(&qu), nil
+	return qu.Next(), nil
 }
 
 // Start moves the first queued item to processing and sets its task's sessionStatus to working. With
@@ -113,7 +110,7 @@ func (s *Queues) Start(ctx context.Context, sessionID string) (maestro.QueueStep
 			return err
 		}
 		item := *it
-		step = maestro.QueueStep{Item: &item, Next: nextQueued(&qu), Message: "Started processing task " + it.TaskID, Queue: qu}
+		step = maestro.QueueStep{Item: &item, Next: qu.Next(), Message: "Started processing task " + it.TaskID, Queue: qu}
 		return q.Emit(ctx, maestro.EventQueueItemStarted, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: it.TaskID})
 	})
 	return step, err
@@ -203,7 +200,7 @@ func (s *Queues) Skip(ctx context.Context, sessionID string) (maestro.QueueStep,
 // stepResult describes a finished item and what comes next:
 // "<Verb> <taskId>. Next: <nextId>" or "<Verb> <taskId>. Queue is empty.".
 func stepResult(done maestro.QueueItem, qu *maestro.Queue, verb string) maestro.QueueStep {
-	next := nextQueued(qu)
+	next := qu.Next()
 	msg := verb + " " + done.TaskID + ". Queue is empty."
 	if next != nil {
 		msg = verb + " " + done.TaskID + ". Next: " + next.TaskID
@@ -249,7 +246,7 @@ func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.Qu
 			return err
 		}
 		qu.Items = append(qu.Items, item)
-		step = maestro.QueueStep{Item: &item, Next: nextQueued(&qu), Message: "Pushed task " + taskID, Queue: qu}
+		step = maestro.QueueStep{Item: &item, Next: qu.Next(), Message: "Pushed task " + taskID, Queue: qu}
 		if err := q.Emit(ctx, maestro.EventQueueItemPushed, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: taskID}); err != nil {
 			return err
 		}

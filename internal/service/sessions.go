@@ -195,7 +195,9 @@ func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch
 	}
 	var out maestro.Session
 	err := s.st.InTx(ctx, func(q *store.Q) error {
-		sess, err := q.GetSession(ctx, id)
+		// The stored row is all a PATCH changes (its logs are only appended to), and the precondition
+		// compares lastActivity: the event log and timeline are read once, for the event, at the end.
+		sess, err := q.GetSessionHead(ctx, id)
 		if err != nil {
 			return notFound(err, "Session", id)
 		}
@@ -374,13 +376,7 @@ func (s *Sessions) appendAndPublish(ctx context.Context, id, kind string, add fu
 			return err
 		}
 		entry = maestro.SessionEntry{SessionID: id, Kind: kind, Entry: raw}
-		if err := q.TouchSession(ctx, id, now); err != nil {
-			return err
-		}
-		if out, err = q.GetSession(ctx, id); err != nil {
-			return err
-		}
-		if err := q.Emit(ctx, maestro.EventSessionUpdated, out.ProjectID, out); err != nil {
+		if out, err = sessionUpdated(ctx, q, id, now); err != nil {
 			return err
 		}
 		return q.RememberResponse(ctx, entry)

@@ -48,14 +48,8 @@ func (s *Tasks) Timeline(ctx context.Context, taskID string, in maestro.TaskTime
 		}); err != nil {
 			return err
 		}
-		if err := q.TouchSession(ctx, in.SessionID, now); err != nil {
-			return err
-		}
-		sess, err := q.GetSession(ctx, in.SessionID)
-		if err != nil {
-			return err
-		}
-		return q.Emit(ctx, maestro.EventSessionUpdated, sess.ProjectID, sess)
+		_, err = sessionUpdated(ctx, q, in.SessionID, now)
+		return err
 	})
 	return in, err
 }

@@ -17,7 +17,7 @@ import (
 func checkDependencies(ctx context.Context, q *store.Q, taskID, projectID string, deps []string) error {
 	var missing, foreign []string
 	for _, d := range deps {
-		if d == taskID {
+		if taskID != "" && d == taskID {
 			return cycleError([]string{taskID, taskID})
 		}
 		ref, err := q.GetTaskRef(ctx, d)

@@ -297,21 +297,24 @@ func (s *Tasks) Delete(ctx context.Context, id string) error {
 // session:updated event carrying the session as it now is. Sessions deleted in the meantime are skipped.
 func (b base) sessionsChanged(ctx context.Context, q *store.Q, ids []string, now int64) error {
 	for _, sid := range ids {
-		if err := q.TouchSession(ctx, sid, now); err != nil {
-			return err
-		}
-		sess, err := q.GetSession(ctx, sid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := q.Emit(ctx, maestro.EventSessionUpdated, sess.ProjectID, sess); err != nil {
+		if _, err := sessionUpdated(ctx, q, sid, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}
 	return nil
+}
+
+// sessionUpdated bumps a session's lastActivity (D12), reads it back whole and records session:updated
+// with it; it returns the session as the event carries it, or ErrNotFound.
+func sessionUpdated(ctx context.Context, q *store.Q, sessionID string, now int64) (maestro.Session, error) {
+	if err := q.TouchSession(ctx, sessionID, now); err != nil {
+		return maestro.Session{}, err
+	}
+	sess, err := q.GetSession(ctx, sessionID)
+	if err != nil {
+		return maestro.Session{}, err
+	}
+	return sess, q.Emit(ctx, maestro.EventSessionUpdated, sess.ProjectID, sess)
 }
 
 // dropDependency removes a task that is being deleted from the dependencies of the tasks of its project

@@ -32,11 +32,11 @@ func (q *Q) InsertAuditEntries(ctx context.Context, entries []maestro.AuditEntry
 
 // ListAuditEntries returns up to f.Limit entries matching f, newest first.
 func (q *Q) ListAuditEntries(ctx context.Context, f maestro.AuditFilter) ([]maestro.AuditEntry, error) {
-	nz := func(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+	// Zero fields of f do not filter: they become NULL, which the query reads as "any".
 	ni := func(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
 	rows, err := q.q.ListAuditEntries(q.c(ctx), db.ListAuditEntriesParams{
-		BeforeID: ni(f.BeforeID), Actor: nz(f.Actor), Method: nz(f.Method), Route: nz(f.Route),
-		EntityID: nz(f.EntityID), RequestID: nz(f.RequestID), Status: ni(int64(f.Status)),
+		BeforeID: ni(f.BeforeID), Actor: nullString(f.Actor), Method: nullString(f.Method), Route: nullString(f.Route),
+		EntityID: nullString(f.EntityID), RequestID: nullString(f.RequestID), Status: ni(int64(f.Status)),
 		Since: ni(f.Since), Until: ni(f.Until), Limit: int64(f.Limit),
 	})
 	if err != nil {

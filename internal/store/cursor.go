@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -79,4 +81,63 @@ func placeholders(n int) string {
 
 func unknownSort(sort string) error {
 	return maestro.InvalidField("sort", "unknown sort %q", sort)
+}
+
+// createdOrder resolves the sort of a list keyed on (created_at, id) — projects, templates — into its
+// name ("" is createdAt), ORDER BY and keyset condition (arguments: created_at, created_at, id). The
+// first column is also bounded on its own, as in every keyset condition here (see taskSort.after).
+func createdOrder(sort string) (name, order, after string, err error) {
+	switch sort {
+	case "", maestro.SortCreatedAt:
+		return maestro.SortCreatedAt, "created_at, id", "created_at >= ? AND (created_at, id) > (?, ?)", nil
+	case maestro.SortCreatedAtDesc:
+		return sort, "created_at DESC, id DESC", "created_at <= ? AND (created_at, id) < (?, ?)", nil
+	}
+	return "", "", "", unknownSort(sort)
+}
+
+// countRows runs the COUNT(*) query of a page's total.
+func (q *Q) countRows(ctx context.Context, query string, args ...any) (*int64, error) {
+	var n int64
+	if err := q.x.QueryRowContext(q.c(ctx), query, args...).Scan(&n); err != nil {
+		return nil, mapErr(err)
+	}
+	return &n, nil
+}
+
+// readPage runs the query of one page, which must select at most limit+1 rows, and fills page.Items and
+// page.NextCursor. scan reads one row into an item and the keyset of that row. The row beyond limit is
+// never scanned: that it exists says there is a next page, which starts after the last row kept. Asking
+// for one row more tells that without a second query.
+func readPage[T any](ctx context.Context, q *Q, page *maestro.Page[T], limit int, sortName, filter string,
+	scan func(*sql.Rows) (T, keyset, error), query string, args ...any) error {
+	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer rows.Close()
+	page.Items = make([]T, 0, min(limit, 64))
+	var last keyset
+	for rows.Next() {
+		if len(page.Items) == limit {
+			last.Sort, last.Filter = sortName, filter
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		item, k, err := scan(rows)
+		if err != nil {
+			return mapErr(err)
+		}
+		page.Items = append(page.Items, item)
+		last = k
+	}
+	return mapErr(rows.Err())
+}
+
+// where renders conds as a WHERE clause, or "" when there are none.
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
 }

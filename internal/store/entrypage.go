@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -43,49 +44,25 @@ func (q *Q) EntryPage(ctx context.Context, kind string, eq maestro.EntryQuery) (
 	if err != nil {
 		return page, err
 	}
-	limit := pageLimit(eq.Limit)
-	where := " WHERE session_id = ?"
-	args := []any{eq.SessionID}
+	conds, args := []string{"session_id = ?"}, []any{eq.SessionID}
 	if eq.Type != "" {
-		where += " AND type = ?"
-		args = append(args, eq.Type)
+		conds, args = append(conds, "type = ?"), append(args, eq.Type)
 	}
 	if eq.WithTotal {
-		var total int64
-		if err := q.x.QueryRowContext(q.c(ctx), "SELECT COUNT(*) FROM "+table+where, args...).Scan(&total); err != nil {
-			return page, mapErr(err)
+		if page.Total, err = q.countRows(ctx, "SELECT COUNT(*) FROM "+table+where(conds), args...); err != nil {
+			return page, err
 		}
-		page.Total = &total
 	}
 	if after != nil {
-		where += " AND seq " + op + " ?"
-		args = append(args, after.Seq)
+		conds, args = append(conds, "seq "+op+" ?"), append(args, after.Seq)
 	}
+	limit := pageLimit(eq.Limit)
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(q.c(ctx), "SELECT seq, data FROM "+table+where+" ORDER BY "+order+" LIMIT ?", args...)
-	if err != nil {
-		return page, mapErr(err)
-	}
-	defer rows.Close()
-	page.Items = make([]json.RawMessage, 0, min(limit, 64))
-	var lastSeq int64
-	more := false
-	for rows.Next() {
-		if len(page.Items) == limit {
-			more = true
-			break
-		}
+	err = readPage(ctx, q, &page, limit, sortName, filter, func(rows *sql.Rows) (json.RawMessage, keyset, error) {
+		var seq int64
 		var data string
-		if err := rows.Scan(&lastSeq, &data); err != nil {
-			return page, mapErr(err)
-		}
-		page.Items = append(page.Items, json.RawMessage(data))
-	}
-	if err := rows.Err(); err != nil {
-		return page, mapErr(err)
-	}
-	if more {
-		page.NextCursor = encodeCursor(keyset{Sort: sortName, Filter: filter, Seq: lastSeq})
-	}
-	return page, nil
+		err := rows.Scan(&seq, &data)
+		return json.RawMessage(data), keyset{Seq: seq}, err
+	}, "SELECT seq, data FROM "+table+where(conds)+" ORDER BY "+order+" LIMIT ?", args...)
+	return page, err
 }

@@ -80,9 +80,9 @@ func (q *Q) InsertFlagAudit(ctx context.Context, a FlagAudit) error {
 	if err != nil {
 		return fmt.Errorf("store: marshal flag audit detail: %w", err)
 	}
-	return mapErr(q.q.InsertFlagAudit(q.c(ctx), db.InsertFlagAuditParams{
+	return mapErr(q.q.InsertAuditEntry(q.c(ctx), db.InsertAuditEntryParams{
 		At: a.At, Actor: a.Actor, Method: a.Method, Route: a.Route,
-		EntityID: sql.NullString{String: a.Key, Valid: a.Key != ""}, Status: int64(a.Status),
+		EntityID: nullString(a.Key), Status: int64(a.Status),
 		RequestID: a.RequestID, Detail: sql.NullString{String: string(detail), Valid: true},
 	}))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/maestro-hq/maestro-server/migrations"
@@ -15,11 +14,7 @@ import (
 var ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
 
 func (s *Store) provider() (*goose.Provider, error) {
-	sub, err := fs.Sub(migrations.FS, ".")
-	if err != nil {
-		return nil, err
-	}
-	return goose.NewProvider(goose.DialectSQLite3, s.w, sub)
+	return goose.NewProvider(goose.DialectSQLite3, s.w, migrations.FS)
 }
 
 // MigrationStatus describes one migration for `migrate status`.

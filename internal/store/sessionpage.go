@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,11 +116,7 @@ func sessionStatuses(sq maestro.SessionQuery) []string {
 }
 
 func (b sessionListSQL) where(extra ...string) string {
-	conds := append(slices.Clone(b.conds), extra...)
-	if len(conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(conds, " AND ")
+	return where(append(slices.Clone(b.conds), extra...))
 }
 
 // sessionFilterFingerprint identifies the filters of sq, for cursor checks.
@@ -147,9 +144,9 @@ func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.P
 		return page, err
 	}
 	limit := pageLimit(sq.Limit)
-	page.Items = make([]maestro.Session, 0, min(limit, 64))
 	if len(sq.Statuses) > 0 && len(sessionStatuses(sq)) == 0 {
 		// Only completed was asked for, and active excludes exactly that status.
+		page.Items = []maestro.Session{}
 		if sq.WithTotal {
 			var zero int64
 			page.Total = &zero
@@ -158,11 +155,9 @@ func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.P
 	}
 	b := buildSessionList(sq)
 	if sq.WithTotal {
-		var total int64
-		if err := q.x.QueryRowContext(q.c(ctx), "SELECT COUNT(*) FROM "+b.from+b.where(), b.args...).Scan(&total); err != nil {
-			return page, mapErr(err)
+		if page.Total, err = q.countRows(ctx, "SELECT COUNT(*) FROM "+b.from+b.where(), b.args...); err != nil {
+			return page, err
 		}
-		page.Total = &total
 	}
 	args := slices.Clone(b.args)
 	var extra []string
@@ -172,36 +167,15 @@ func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.P
 	}
 	query := "SELECT " + sessionColumns + " FROM " + b.from + b.where(extra...) + " ORDER BY " + srt.orderBy(b.unindexedSort) + " LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
-	if err != nil {
-		return page, mapErr(err)
-	}
-	defer rows.Close()
-	var last db.Session
-	more := false
-	for rows.Next() {
-		if len(page.Items) == limit {
-			more = true
-			break
-		}
+	err = readPage(ctx, q, &page, limit, sortName, filter, func(rows *sql.Rows) (maestro.Session, keyset, error) {
 		var r db.GetSessionRow
 		if err := rows.Scan(sessionScanDest(&r)...); err != nil {
-			return page, mapErr(err)
+			return maestro.Session{}, keyset{}, err
 		}
 		s, err := sessionFromRow(r)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, s)
-		last = r.Session
-	}
-	if err := rows.Err(); err != nil {
-		return page, mapErr(err)
-	}
-	if more {
-		page.NextCursor = encodeCursor(keyset{Sort: sortName, Filter: filter, A: srt.key(last), ID: last.ID})
-	}
-	return page, nil
+		return s, keyset{A: srt.key(r.Session), ID: r.Session.ID}, err
+	}, query, args...)
+	return page, err
 }
 
 // sessionScanDest lists the scan destinations of sessionColumns.

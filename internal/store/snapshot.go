@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-
-	"github.com/maestro-hq/maestro-server/db"
 )
 
 // ReadTx runs fn in one read-only transaction on the reader pool, so that every query of fn sees the
@@ -18,5 +16,6 @@ func (s *Store) ReadTx(ctx context.Context, fn func(q *Q) error) error {
 		return domainErr(mapErr(err))
 	}
 	defer func() { _ = tx.Rollback() }()
-	return domainErr(fn(&Q{q: db.New(tx), s: s, x: tx}))
+	// Through the reader pool's prepared statements, like every other read (see Store.rq).
+	return domainErr(fn(&Q{q: s.rq.WithTx(tx), s: s, x: tx}))
 }

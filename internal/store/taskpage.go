@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,11 +189,7 @@ func buildTaskList(tq maestro.TaskQuery, match string) taskListSQL {
 }
 
 func (b taskListSQL) where(extra ...string) string {
-	conds := append(slices.Clone(b.conds), extra...)
-	if len(conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(conds, " AND ")
+	return where(append(slices.Clone(b.conds), extra...))
 }
 
 // taskFilterFingerprint identifies the filters of tq (not its page position), for cursor checks.
@@ -244,12 +241,9 @@ func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[ma
 	b := buildTaskList(tq, match)
 
 	if tq.WithTotal {
-		var total int64
-		query := b.with + "SELECT COUNT(*) FROM " + b.from + b.where()
-		if err := q.x.QueryRowContext(q.c(ctx), query, b.args...).Scan(&total); err != nil {
-			return page, mapErr(err)
+		if page.Total, err = q.countRows(ctx, b.with+"SELECT COUNT(*) FROM "+b.from+b.where(), b.args...); err != nil {
+			return page, err
 		}
-		page.Total = &total
 	}
 
 	args := slices.Clone(b.args)
@@ -264,24 +258,10 @@ func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[ma
 	if match != "" {
 		cols += ", m.score"
 	}
-	// One row more than the page tells whether there is a next page without a second query.
 	query := b.with + "SELECT " + cols + " FROM " + b.from + b.where(extra...) +
 		" ORDER BY " + srt.orderBy() + " LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
-	if err != nil {
-		return page, mapErr(err)
-	}
-	defer rows.Close()
-	var last db.Task
-	var lastScore float64
-	page.Items = make([]maestro.Task, 0, min(limit, 64))
-	more := false
-	for rows.Next() {
-		if len(page.Items) == limit {
-			more = true
-			break
-		}
+	err = readPage(ctx, q, &page, limit, sortName, filter, func(rows *sql.Rows) (maestro.Task, keyset, error) {
 		var r db.GetTaskRow
 		var score float64
 		dest := taskScanDest(&r)
@@ -289,24 +269,12 @@ func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[ma
 			dest = append(dest, &score)
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return page, mapErr(err)
+			return maestro.Task{}, keyset{}, err
 		}
 		t, err := taskFromRow(r)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, t)
-		last, lastScore = r.Task, score
-	}
-	if err := rows.Err(); err != nil {
-		return page, mapErr(err)
-	}
-	if more {
-		k := srt.key(last, lastScore)
-		k.Sort, k.Filter = sortName, filter
-		page.NextCursor = encodeCursor(k)
-	}
-	return page, nil
+		return t, srt.key(r.Task, score), err
+	}, query, args...)
+	return page, err
 }
 
 // taskScanDest lists the scan destinations of taskColumns.

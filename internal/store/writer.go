@@ -17,8 +17,8 @@ import (
 // the outbox, the counts) are written once instead of once per request, which is where a commit spends
 // its time. Each request still sees exactly what it would see alone — the requests run one after the
 // other — and a request that fails is rolled back to its savepoint without touching the others. Only a
-// failure of the commit itself, or a storage failure (after which SQLite may have abandoned the whole
-// transaction), fails every request of the batch.
+// failure of the commit itself, of a savepoint statement, or a storage failure (after any of which
+// SQLite may have abandoned the whole transaction), fails every request of the batch.
 
 // maxBatch bounds how many requests share a commit, so that the first of them does not wait long.
 const maxBatch = 64
@@ -70,6 +70,13 @@ func (s *Store) submit(ctx context.Context, fn func(q *Q) error) error {
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
 			return ctx.Err()
+		}
+		return rethrow(<-r.done)
+	case <-s.writerDone:
+		// The store closed and its writer stopped: a request queued after the writer drained the queue
+		// (the first select may pick the queue even once closed is closed) would otherwise wait forever.
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return errStoreClosed
 		}
 		return rethrow(<-r.done)
 	}
@@ -153,10 +160,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 			results[i] = fatal
 			continue
 		}
-		err := s.runOne(tx, r, single)
-		if err != nil && (IsStorageFailure(err) || errors.Is(err, ErrBusy)) {
+		err, txErr := s.runOne(tx, r, single)
+		switch {
+		case err != nil && (IsStorageFailure(err) || errors.Is(err, ErrBusy)):
 			// SQLite may have rolled back the whole transaction by itself: nothing of the batch stands.
 			fatal = err
+		case txErr != nil:
+			fatal = txErr
 		}
 		results[i] = err
 	}
@@ -170,9 +180,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if fatal != nil {
 		_ = tx.Rollback()
 		// Nothing of the batch was committed: the requests that had succeeded fail with the cause; the
-		// ones that had failed on their own keep their own error.
+		// ones that had failed on their own keep their own error. A replay of an idempotent create counts
+		// as a success here: the response it replays may have been recorded by an earlier request of this
+		// very batch, and so never stored.
 		for i, r := range live {
-			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) {
+			var replay *maestro.Replay
+			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) ||
+				errors.As(results[i], &replay) {
 				results[i] = fatal
 			}
 			r.done <- results[i]
@@ -205,13 +219,17 @@ func allFailed(results []error) bool {
 }
 
 // runOne runs one request inside the batch transaction, in a savepoint unless it is alone (then a
-// failure rolls back the whole transaction instead). It returns the request's error, domain-mapped.
-func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err error) {
+// failure rolls back the whole transaction instead). It returns the request's error, domain-mapped, and
+// txErr when a savepoint statement itself failed: the transaction is then in a state nobody knows
+// (SQLite may have abandoned it, and what follows in the batch would run and commit outside it), so
+// nothing of the batch may commit.
+func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err, txErr error) {
 	// The request's values (request id, idempotency key) without its cancellation (see runBatch).
 	ctx := context.WithoutCancel(r.ctx)
 	if !single {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			return domainErr(mapErr(err))
+			err = domainErr(mapErr(err))
+			return err, err
 		}
 	}
 	q := &Q{q: s.wq.WithTx(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
@@ -227,28 +245,32 @@ func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err error) {
 		}
 		if err != nil {
 			_, rerr := tx.ExecContext(ctx, "ROLLBACK TO w")
-			_, _ = tx.ExecContext(ctx, "RELEASE w")
-			if rerr != nil && !IsStorageFailure(err) {
-				err = domainErr(mapErr(rerr))
+			if rerr == nil {
+				_, rerr = tx.ExecContext(ctx, "RELEASE w")
+			}
+			if rerr != nil {
+				// The request keeps its own error: its work is undone either way.
+				txErr = domainErr(mapErr(rerr))
 			}
 			return
 		}
 		if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil {
 			err = domainErr(mapErr(rerr))
+			txErr = err
 			return
 		}
 		r.events = q.events
 	}()
 	if err := q.claimIdempotencyKey(ctx); err != nil {
-		return domainErr(err)
+		return domainErr(err), nil
 	}
 	if err := r.fn(q); err != nil {
-		return domainErr(err)
+		return domainErr(err), nil
 	}
 	if q.idem != nil && !q.remembered {
 		// A create that took an Idempotency-Key must record its response in its own transaction; one that
 		// does not is a bug, and committing it would make a retry create a duplicate.
-		return maestro.Internal(fmt.Errorf("store: idempotent operation %s did not record its response", q.idem.Route))
+		return maestro.Internal(fmt.Errorf("store: idempotent operation %s did not record its response", q.idem.Route)), nil
 	}
-	return nil
+	return nil, nil
 }
