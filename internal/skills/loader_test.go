@@ -136,6 +136,7 @@ func TestLoader_InvalidSkills(t *testing.T) {
 	writeSkill(t, root, "empty", ``, "-")
 	writeSkill(t, root, "array", `[]`, "-")
 	writeSkill(t, root, "schema", `{"name":5,"type":"weird","assignTo":["worker","boss"],"config":[],"capabilities":"all"}`, "-")
+	// No name is valid: the summary falls back to the directory name (SPEC §5: name||id).
 	writeSkill(t, root, "noname", `{"description":"no name"}`, "-")
 	writeFile(t, filepath.Join(root, "nomanifest", "skill.md"), "instructions only")
 	if err := os.MkdirAll(filepath.Join(root, "dirmanifest", "manifest.json"), 0o755); err != nil {
@@ -149,8 +150,11 @@ func TestLoader_InvalidSkills(t *testing.T) {
 	writeSkill(t, root, "bad name", `{"name":"spaces"}`, "-")
 	l, _ := newLoader(t, root)
 
-	if got := ids(l.ListSkills()); !reflect.DeepEqual(got, []string{"good"}) {
-		t.Fatalf("served %v, want only the valid skill", got)
+	if got := ids(l.ListSkills()); !reflect.DeepEqual(got, []string{"good", "noname"}) {
+		t.Fatalf("served %v, want only the valid skills", got)
+	}
+	if s, err := l.GetSkill("noname"); err != nil || s.Name != "noname" {
+		t.Fatalf("a skill without a name is named after its directory: %+v, %v", s, err)
 	}
 	inv := invalidByID(l)
 	wantErrs := map[string][]string{
@@ -159,7 +163,6 @@ func TestLoader_InvalidSkills(t *testing.T) {
 		"empty":       {"manifest.json: invalid JSON: unexpected end of file"},
 		"array":       {"manifest.json: got array, want object"},
 		"schema":      {"/name: got number, want string", "/type: value must be one of 'system', 'role', 'custom'", "/assignTo/1: value must be one of 'all', 'worker', 'orchestrator'", "/config: got array, want object", "/capabilities: got string, want array"},
-		"noname":      {"missing property 'name'"},
 		"nomanifest":  {"manifest.json is missing"},
 		"dirmanifest": {"manifest.json: cannot be read: not a regular file"},
 		"dirmd":       {"skill.md: cannot be read: not a regular file"},
