@@ -47,6 +47,10 @@ func checkRole(role string) error {
 // template at all (SPEC §6.2), recording template:created for each. It runs at every start and does
 // nothing once both roles have one.
 func (s *Templates) SeedDefaults(ctx context.Context) error {
+	// The common case, both roles seeded, is answered by a read: no write transaction at start-up.
+	if seeded, err := s.bothRolesHaveTemplates(ctx); err != nil || seeded {
+		return err
+	}
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		now := s.nowMs()
 		for _, role := range []string{maestro.RoleWorker, maestro.RoleOrchestrator} {
@@ -72,6 +76,20 @@ func (s *Templates) SeedDefaults(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+func (s *Templates) bothRolesHaveTemplates(ctx context.Context) (bool, error) {
+	q := s.st.Read()
+	for _, role := range []string{maestro.RoleWorker, maestro.RoleOrchestrator} {
+		_, err := q.TemplateOfRole(ctx, role)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Page returns one page of templates, optionally of one role (API v2). Errors: VALIDATION_ERROR (bad
