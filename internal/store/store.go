@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,9 @@ type Store struct {
 	pub     atomic.Pointer[publisherBox]
 	changes changeFeed
 	breaker *writeBreaker
+	// closeOnce makes Close safe to call more than once; closeErr is what the first call returned.
+	closeOnce sync.Once
+	closeErr  error
 	// writes feeds the writer goroutine (writer.go); closed stops it and writerDone says it stopped.
 	writes     chan *writeReq
 	closed     chan struct{}
@@ -155,6 +159,11 @@ func (s *Store) SetPublisher(p maestro.EventPublisher) {
 // Close checkpoints the WAL into the main file (so that the file alone is a complete database) and
 // closes both pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	s.stopProbe()
 	<-s.probeDone
 	s.stopChanges()

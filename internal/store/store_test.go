@@ -308,3 +308,17 @@ func TestStore_BackupTo(t *testing.T) {
 		t.Fatalf("task in backup: %+v, %v", got, err)
 	}
 }
+
+func TestStore_CloseTwice(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "m.db"), NoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

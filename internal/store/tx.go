@@ -88,7 +88,7 @@ func (q *Q) Emit(ctx context.Context, typ, projectID string, payload any) error 
 	return nil
 }
 
-// Emitted returns the events recorded so far in this transaction (tests and services read them back).
+// Emitted returns the events recorded so far in this transaction (tests read them back).
 func (q *Q) Emitted() []maestro.Event {
 	return q.events
 }
