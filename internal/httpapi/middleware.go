@@ -68,18 +68,22 @@ var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": tr
 
 // requireToken enforces the bearer token when one is configured (DESIGN §8). WebSocket upgrades may
 // pass it as ?token= because browsers cannot set headers on a WebSocket. Comparison is constant-time.
+//
+// The health paths and OPTIONS requests are open, but never for an upgrade: the legacy socket is served
+// on any path, so an upgrade to /health would otherwise open an event stream without the token.
 func requireToken(token string, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
 	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions {
+		upgrade := isUpgrade(r)
+		if !upgrade && (openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok && isUpgrade(r) {
+		if !ok && upgrade {
 			got, ok = r.URL.Query().Get("token"), true
 		}
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
