@@ -13,10 +13,11 @@ func TestShedLoad(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	entered := make(chan struct{}, 10)
-	h := shedLoad(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// versionHeader marks the version errors are shaped in, as it does outside shedLoad in the chain.
+	h := versionHeader(shedLoad(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		<-release
-	}))
+	})))
 	var done sync.WaitGroup
 	for range 2 {
 		done.Add(1)

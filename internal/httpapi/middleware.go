@@ -88,7 +88,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 		}
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="maestro"`)
-			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeUnauthorized,
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeUnauthorized,
 				"missing or invalid bearer token"))
 			return
 		}
@@ -117,7 +117,7 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !ok {
-				apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeForbidden,
+				apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeForbidden,
 					"origin "+o+" is not allowed"))
 				return
 			}
@@ -128,24 +128,6 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 			w.Header().Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// stripTrailingSlash serves /api/tasks/ as /api/tasks (the predecessor tolerated trailing slashes).
-func stripTrailingSlash(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = strings.TrimRight(p, "/")
-			if r2.URL.Path == "" {
-				r2.URL.Path = "/"
-			}
-			if raw := r.URL.RawPath; raw != "" {
-				r2.URL.RawPath = strings.TrimRight(raw, "/")
-			}
-			r = r2
 		}
 		next.ServeHTTP(w, r)
 	})

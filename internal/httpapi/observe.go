@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -58,21 +57,11 @@ func (s *Server) routeLabel(info *obs.RequestInfo, r *http.Request) string {
 	return route
 }
 
-// resolveRoute asks the router which template r would match, applying the same path rewriting as the
-// middleware (trailing slash, unversioned /api → /api/v1 or /api/v2).
+// resolveRoute asks the router which template r would match, with the path rewritten as routeVersion
+// rewrites it (trailing slashes, unversioned /api → /api/v1 or /api/v2).
 func (s *Server) resolveRoute(r *http.Request) string {
-	p := strings.TrimRight(r.URL.Path, "/")
-	if p == "" {
-		p = "/"
-	}
-	if pathVersion(p) == 0 && (p == "/api" || strings.HasPrefix(p, "/api/")) {
-		v := "1"
-		if strings.TrimSpace(r.Header.Get(APIVersionHeader)) == "2" {
-			v = "2"
-		}
-		p = "/api/v" + v + strings.TrimPrefix(p, "/api")
-	}
-	_, pattern := s.mux.Handler(&http.Request{Method: r.Method, URL: &url.URL{Path: p}, Host: r.Host, Header: http.Header{}})
+	v, _ := requestVersion(r)
+	_, pattern := s.mux.Handler(&http.Request{Method: r.Method, URL: routedURL(r.URL, v), Host: r.Host, Header: http.Header{}})
 	if i := strings.IndexByte(pattern, ' '); i >= 0 {
 		pattern = pattern[i+1:]
 	}
@@ -265,7 +254,7 @@ func (s *Server) recoverPanics(log *slog.Logger, tracker *obs.Tracker, next http
 			if st != nil && st.sw.status != 0 {
 				return // the response had begun: nothing sensible can be added to it
 			}
-			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeInternal, "internal error"))
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeInternal, "internal error"))
 		}()
 		next.ServeHTTP(w, r)
 	})

@@ -149,7 +149,6 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = captureRoute(h)
 	h = limitBody(h)
 	h = routeVersion(h)
-	h = stripTrailingSlash(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
 	h = withDeadline(s.opts.RequestTimeout, h)
