@@ -16,8 +16,10 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/origin"
 )
 
-// RequestIDHeader carries the request ID both ways.
-const RequestIDHeader = "X-Request-ID"
+// RequestIDHeader carries the request ID both ways (X-Request-ID). Like APIVersionHeader it is spelled
+// in the canonical form net/http stores header names in, so that reading and setting it on every request
+// does not canonicalise — and allocate — the name each time; names are case-insensitive on the wire.
+const RequestIDHeader = "X-Request-Id"
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
@@ -146,7 +148,7 @@ func limitBody(next http.Handler) http.Handler {
 				fmt.Sprintf("request body is larger than %d bytes", limit)))
 			return
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody { // most GETs and DELETEs have nothing to limit
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)

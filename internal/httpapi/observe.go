@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -47,6 +48,9 @@ func (s *Server) routeLabel(info *obs.RequestInfo, r *http.Request) string {
 	route := info.Route()
 	if route == "" && s.mux != nil && !isUpgrade(r) {
 		route = s.resolveRoute(r)
+		// Remembered, so that the audit entry, the metrics, the access log and the error report of a
+		// refused request (a 429 or 503 under load, say) ask the router once, not once each.
+		info.SetRoute(route, nil)
 	}
 	if route == "" || route == "/" {
 		if isUpgrade(r) {
@@ -177,7 +181,7 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 // idFromBody finds the top-level "id" (or "sessionId", as spawn answers) of a JSON object response, by
 // reading its members in order; body may be a truncated prefix.
 func idFromBody(body []byte) string {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return ""
 	}

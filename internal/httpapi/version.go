@@ -10,8 +10,9 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
-// APIVersionHeader selects the version on the unversioned /api path and reports it on every response.
-const APIVersionHeader = "API-Version"
+// APIVersionHeader (API-Version, in canonical form: see RequestIDHeader) selects the version on the
+// unversioned /api path and reports it on every response.
+const APIVersionHeader = "Api-Version"
 
 // supportedVersions are the API versions this server serves.
 var supportedVersions = []string{"1", "2"}
