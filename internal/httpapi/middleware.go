@@ -84,7 +84,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok && upgrade {
 			got, ok = r.URL.Query().Get("token"), true
 		}
@@ -98,6 +98,16 @@ func requireToken(token string, next http.Handler) http.Handler {
 		obs.RequestInfoFrom(r.Context()).SetActor(ActorToken)
 		next.ServeHTTP(w, r.WithContext(maestro.WithActor(r.Context(), ActorToken)))
 	})
+}
+
+// bearer returns the credentials of an Authorization header of the Bearer scheme, whose name is
+// case-insensitive (RFC 9110 §11.1): "bearer x" is as good as "Bearer x".
+func bearer(header string) (string, bool) {
+	const scheme = "Bearer "
+	if len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
+		return "", false
+	}
+	return header[len(scheme):], true
 }
 
 // corsMethods are the methods browsers may use cross-origin.

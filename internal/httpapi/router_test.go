@@ -178,6 +178,8 @@ func TestRouter_Token(t *testing.T) {
 		{"/api/projects", []string{"Authorization", "Bearer wrong"}, 401},
 		{"/api/projects", []string{"Authorization", token}, 401},
 		{"/api/projects", []string{"Authorization", "Bearer " + token}, 200},
+		{"/api/projects", []string{"Authorization", "bearer " + token}, 200}, // the scheme is case-insensitive
+		{"/api/projects", []string{"Authorization", "Basic " + token}, 401},
 		{"/api/projects?token=" + token, nil, 401}, // ?token= is only for WebSocket upgrades
 		{"/ws-status", nil, 401},
 		{"/api/v2/nope", nil, 401},
