@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
@@ -60,7 +62,7 @@ func (s *Server) registerDocs(mux *http.ServeMux) {
 	mux.HandleFunc("GET /docs/events", func(w http.ResponseWriter, r *http.Request) {
 		doc, err := eventsDocument()
 		if err != nil {
-			http.Error(w, "events schema: "+err.Error(), http.StatusInternalServerError)
+			internalError(w, r, fmt.Errorf("events schema: %w", err))
 			return
 		}
 		renderPage(w, r, eventsPage, doc)
@@ -68,7 +70,7 @@ func (s *Server) registerDocs(mux *http.ServeMux) {
 	mux.HandleFunc("GET /docs/events.schema.json", func(w http.ResponseWriter, r *http.Request) {
 		b, err := EventsSchema()
 		if err != nil {
-			http.Error(w, "events schema: "+err.Error(), http.StatusInternalServerError)
+			internalError(w, r, fmt.Errorf("events schema: %w", err))
 			return
 		}
 		w.Header().Set("Content-Type", "application/schema+json")
@@ -79,7 +81,7 @@ func (s *Server) registerDocs(mux *http.ServeMux) {
 func renderPage(w http.ResponseWriter, r *http.Request, t *template.Template, data any) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
-		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+		internalError(w, r, fmt.Errorf("render %s: %w", t.Name(), err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -89,6 +91,12 @@ func renderPage(w http.ResponseWriter, r *http.Request, t *template.Template, da
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())
 	}
+}
+
+// internalError answers 500 INTERNAL_ERROR in the JSON error shape, like every other error; the cause
+// goes to the log (with the request id), not to the client.
+func internalError(w http.ResponseWriter, r *http.Request, err error) {
+	apierr.Write(w, r, apierr.FromError(r.Context(), r.URL.Path, err))
 }
 
 const pageHead = `<!doctype html>

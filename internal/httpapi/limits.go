@@ -6,7 +6,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -29,7 +28,7 @@ func shedLoad(max int, next http.Handler) http.Handler {
 			defer func() { <-slots }()
 			next.ServeHTTP(w, r)
 		default:
-			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeOverloaded,
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeOverloaded,
 				fmt.Sprintf("server is at its limit of %d concurrent requests; retry shortly", max)))
 		}
 	})
@@ -113,9 +112,12 @@ func rateLimit(rps float64, burst int, next http.Handler) http.Handler {
 			return
 		}
 		if ok, wait := lim.allow(host, time.Now()); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeRateLimited,
-				fmt.Sprintf("too many requests from %s: the limit is %g per second", host, rps)))
+			// apierr sets Retry-After from retryAfterSeconds (and only from there: one header, one value).
+			apierr.Write(w, r, apierr.FromError(r.Context(), r.URL.Path, &maestro.Error{
+				Code:    maestro.CodeRateLimited,
+				Message: fmt.Sprintf("too many requests from %s: the limit is %g per second", host, rps),
+				Details: map[string]any{"retryAfterSeconds": int(math.Ceil(wait.Seconds()))},
+			}))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,10 +13,11 @@ func TestShedLoad(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	entered := make(chan struct{}, 10)
-	h := shedLoad(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// versionHeader marks the version errors are shaped in, as it does outside shedLoad in the chain.
+	h := versionHeader(shedLoad(2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}
 		<-release
-	}))
+	})))
 	var done sync.WaitGroup
 	for range 2 {
 		done.Add(1)
@@ -69,6 +71,26 @@ func TestRateLimit(t *testing.T) {
 		if w := do("[::1]:4000"); w.Code != 200 {
 			t.Fatalf("loopback clients are exempt: %d", w.Code)
 		}
+	}
+}
+
+// TestRateLimit_RetryAfterIsTheWait checks that a 429 carries one Retry-After, the seconds until the
+// client's bucket has a token again, in the header and in details.retryAfterSeconds.
+func TestRateLimit_RetryAfterIsTheWait(t *testing.T) {
+	t.Parallel()
+	h := rateLimit(0.1, 1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var w *httptest.ResponseRecorder
+	for range 2 {
+		r := httptest.NewRequest("GET", "/api/tasks", nil)
+		r.RemoteAddr = "10.1.2.3:5000"
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+	}
+	if got := w.Header().Values("Retry-After"); w.Code != 429 || len(got) != 1 || got[0] != "10" {
+		t.Fatalf("over the limit: %d Retry-After %q", w.Code, got)
+	}
+	if !strings.Contains(w.Body.String(), `"retryAfterSeconds":10`) {
+		t.Fatalf("body: %s", w.Body)
 	}
 }
 

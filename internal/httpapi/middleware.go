@@ -16,8 +16,10 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/origin"
 )
 
-// RequestIDHeader carries the request ID both ways.
-const RequestIDHeader = "X-Request-ID"
+// RequestIDHeader carries the request ID both ways (X-Request-ID). Like APIVersionHeader it is spelled
+// in the canonical form net/http stores header names in, so that reading and setting it on every request
+// does not canonicalise — and allocate — the name each time; names are case-insensitive on the wire.
+const RequestIDHeader = "X-Request-Id"
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
@@ -68,23 +70,27 @@ var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": tr
 
 // requireToken enforces the bearer token when one is configured (DESIGN §8). WebSocket upgrades may
 // pass it as ?token= because browsers cannot set headers on a WebSocket. Comparison is constant-time.
+//
+// The health paths and OPTIONS requests are open, but never for an upgrade: the legacy socket is served
+// on any path, so an upgrade to /health would otherwise open an event stream without the token.
 func requireToken(token string, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
 	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions {
+		upgrade := isUpgrade(r)
+		if !upgrade && (openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok && isUpgrade(r) {
+		got, ok := bearer(r.Header.Get("Authorization"))
+		if !ok && upgrade {
 			got, ok = r.URL.Query().Get("token"), true
 		}
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="maestro"`)
-			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeUnauthorized,
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeUnauthorized,
 				"missing or invalid bearer token"))
 			return
 		}
@@ -92,6 +98,16 @@ func requireToken(token string, next http.Handler) http.Handler {
 		obs.RequestInfoFrom(r.Context()).SetActor(ActorToken)
 		next.ServeHTTP(w, r.WithContext(maestro.WithActor(r.Context(), ActorToken)))
 	})
+}
+
+// bearer returns the credentials of an Authorization header of the Bearer scheme, whose name is
+// case-insensitive (RFC 9110 §11.1): "bearer x" is as good as "Bearer x".
+func bearer(header string) (string, bool) {
+	const scheme = "Bearer "
+	if len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
+		return "", false
+	}
+	return header[len(scheme):], true
 }
 
 // corsMethods are the methods browsers may use cross-origin.
@@ -113,7 +129,7 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !ok {
-				apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeForbidden,
+				apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeForbidden,
 					"origin "+o+" is not allowed"))
 				return
 			}
@@ -124,24 +140,6 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 			w.Header().Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// stripTrailingSlash serves /api/tasks/ as /api/tasks (the predecessor tolerated trailing slashes).
-func stripTrailingSlash(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = strings.TrimRight(p, "/")
-			if r2.URL.Path == "" {
-				r2.URL.Path = "/"
-			}
-			if raw := r.URL.RawPath; raw != "" {
-				r2.URL.RawPath = strings.TrimRight(raw, "/")
-			}
-			r = r2
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -160,7 +158,7 @@ func limitBody(next http.Handler) http.Handler {
 				fmt.Sprintf("request body is larger than %d bytes", limit)))
 			return
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody { // most GETs and DELETEs have nothing to limit
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)

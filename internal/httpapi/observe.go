@@ -2,13 +2,13 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -48,6 +48,9 @@ func (s *Server) routeLabel(info *obs.RequestInfo, r *http.Request) string {
 	route := info.Route()
 	if route == "" && s.mux != nil && !isUpgrade(r) {
 		route = s.resolveRoute(r)
+		// Remembered, so that the audit entry, the metrics, the access log and the error report of a
+		// refused request (a 429 or 503 under load, say) ask the router once, not once each.
+		info.SetRoute(route, nil)
 	}
 	if route == "" || route == "/" {
 		if isUpgrade(r) {
@@ -58,21 +61,11 @@ func (s *Server) routeLabel(info *obs.RequestInfo, r *http.Request) string {
 	return route
 }
 
-// resolveRoute asks the router which template r would match, applying the same path rewriting as the
-// middleware (trailing slash, unversioned /api → /api/v1 or /api/v2).
+// resolveRoute asks the router which template r would match, with the path rewritten as routeVersion
+// rewrites it (trailing slashes, unversioned /api → /api/v1 or /api/v2).
 func (s *Server) resolveRoute(r *http.Request) string {
-	p := strings.TrimRight(r.URL.Path, "/")
-	if p == "" {
-		p = "/"
-	}
-	if pathVersion(p) == 0 && (p == "/api" || strings.HasPrefix(p, "/api/")) {
-		v := "1"
-		if strings.TrimSpace(r.Header.Get(APIVersionHeader)) == "2" {
-			v = "2"
-		}
-		p = "/api/v" + v + strings.TrimPrefix(p, "/api")
-	}
-	_, pattern := s.mux.Handler(&http.Request{Method: r.Method, URL: &url.URL{Path: p}, Host: r.Host, Header: http.Header{}})
+	v, _ := requestVersion(r)
+	_, pattern := s.mux.Handler(&http.Request{Method: r.Method, URL: routedURL(r.URL, v), Host: r.Host, Header: http.Header{}})
 	if i := strings.IndexByte(pattern, ' '); i >= 0 {
 		pattern = pattern[i+1:]
 	}
@@ -188,7 +181,7 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 // idFromBody finds the top-level "id" (or "sessionId", as spawn answers) of a JSON object response, by
 // reading its members in order; body may be a truncated prefix.
 func idFromBody(body []byte) string {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return ""
 	}
@@ -265,7 +258,7 @@ func (s *Server) recoverPanics(log *slog.Logger, tracker *obs.Tracker, next http
 			if st != nil && st.sw.status != 0 {
 				return // the response had begun: nothing sensible can be added to it
 			}
-			apierr.Write(w, r, apierr.New(withPathVersion(r), r.URL.Path, maestro.CodeInternal, "internal error"))
+			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeInternal, "internal error"))
 		}()
 		next.ServeHTTP(w, r)
 	})

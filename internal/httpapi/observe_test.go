@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-hq/maestro-server/internal/apitest"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
@@ -204,8 +206,8 @@ func TestProbes(t *testing.T) {
 	env := newObsEnv(t, nil, func(o *httpapi.Options) {
 		o.APIToken = token
 		o.Ready = []httpapi.ReadyCheck{
-			{Name: "database", Check: func(ctxT) error { return nil }},
-			{Name: "disk", Check: func(ctxT) error {
+			{Name: "database", Check: func(context.Context) error { return nil }},
+			{Name: "disk", Check: func(context.Context) error {
 				if failing {
 					return fmt.Errorf("1 MiB free")
 				}
@@ -240,18 +242,18 @@ func TestProbes(t *testing.T) {
 func TestLogLevel_API(t *testing.T) {
 	t.Parallel()
 	env := newObsEnv(t, nil)
-	env.Run(t, []apitestCase{
+	env.Run(t, []apitest.Case{
 		{Name: "get", Method: "GET", Path: "/api/v2/admin/log-level", Status: 200,
-			Check: func(t *testing.T, r *apitestResponse) { wantField(t, r, "level", "info") }},
+			Check: func(t *testing.T, r *apitest.Response) { wantField(t, r, "level", "info") }},
 		{Name: "set debug", Method: "PUT", Path: "/api/v2/admin/log-level", Body: map[string]string{"level": "debug"}, Status: 200,
-			Check: func(t *testing.T, r *apitestResponse) {
+			Check: func(t *testing.T, r *apitest.Response) {
 				wantField(t, r, "level", "debug")
 				wantField(t, r, "previous", "info")
 			}},
 		{Name: "get after set", Method: "GET", Path: "/api/v2/admin/log-level", Status: 200,
-			Check: func(t *testing.T, r *apitestResponse) { wantField(t, r, "level", "debug") }},
+			Check: func(t *testing.T, r *apitest.Response) { wantField(t, r, "level", "debug") }},
 		{Name: "unknown level", Method: "PUT", Path: "/api/v2/admin/log-level", Body: map[string]string{"level": "loud"}, Status: 422,
-			Check: func(t *testing.T, r *apitestResponse) {
+			Check: func(t *testing.T, r *apitest.Response) {
 				if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 					t.Errorf("content type %q", ct)
 				}

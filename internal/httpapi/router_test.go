@@ -178,6 +178,8 @@ func TestRouter_Token(t *testing.T) {
 		{"/api/projects", []string{"Authorization", "Bearer wrong"}, 401},
 		{"/api/projects", []string{"Authorization", token}, 401},
 		{"/api/projects", []string{"Authorization", "Bearer " + token}, 200},
+		{"/api/projects", []string{"Authorization", "bearer " + token}, 200}, // the scheme is case-insensitive
+		{"/api/projects", []string{"Authorization", "Basic " + token}, 401},
 		{"/api/projects?token=" + token, nil, 401}, // ?token= is only for WebSocket upgrades
 		{"/ws-status", nil, 401},
 		{"/api/v2/nope", nil, 401},
@@ -195,6 +197,32 @@ func TestRouter_Token(t *testing.T) {
 	}
 	if r := env.Do("GET", "/api/v2/nope", nil); r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("v2 401 shape: %s", r.Header.Get("Content-Type"))
+	}
+}
+
+// TestRouter_TokenGuardsUpgradesOnOpenPaths checks that the open health paths (and OPTIONS) are open
+// for plain requests only: the legacy socket is served on any path, so an upgrade to /health without the
+// token must be refused like any other upgrade, and reach the socket with it.
+func TestRouter_TokenGuardsUpgradesOnOpenPaths(t *testing.T) {
+	t.Parallel()
+	const token = "a-long-enough-secret-token"
+	env := apitest.New(t, func(o *httpapi.Options) {
+		o.APIToken = token
+		o.WebSocket = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusSwitchingProtocols) })
+	})
+	upgrade := []string{"Upgrade", "websocket", "Connection", "Upgrade"}
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/health"}, {"GET", "/healthz"}, {"GET", "/readyz/"}, {"GET", "/"}, {"OPTIONS", "/"},
+	} {
+		if r := env.Do(c.method, c.path, nil, upgrade...); r.Status != http.StatusUnauthorized {
+			t.Errorf("%s %s upgrade without the token: %d, want 401", c.method, c.path, r.Status)
+		}
+		if r := env.Do(c.method, c.path+"?token="+token, nil, upgrade...); r.Status != http.StatusSwitchingProtocols {
+			t.Errorf("%s %s upgrade with the token: %d, want the socket", c.method, c.path, r.Status)
+		}
+	}
+	if r := env.Do("GET", "/health", nil); r.Status != http.StatusOK {
+		t.Errorf("plain GET /health without the token: %d, want 200", r.Status)
 	}
 }
 

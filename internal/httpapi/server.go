@@ -140,16 +140,12 @@ func (s *Server) V1() huma.API { return s.v1 }
 // V2 returns the v2 huma API.
 func (s *Server) V2() huma.API { return s.v2 }
 
-// Metrics returns the registry /metrics serves.
-func (s *Server) Metrics() *prometheus.Registry { return s.opts.Metrics }
-
 // chain wraps the router in the middleware every request goes through, outermost first.
 func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
 	h = captureRoute(h)
 	h = limitBody(h)
 	h = routeVersion(h)
-	h = stripTrailingSlash(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
 	h = withDeadline(s.opts.RequestTimeout, h)

@@ -1,8 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -10,11 +10,15 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
-// APIVersionHeader selects the version on the unversioned /api path and reports it on every response.
-const APIVersionHeader = "API-Version"
+// APIVersionHeader (API-Version, in canonical form: see RequestIDHeader) selects the version on the
+// unversioned /api path and reports it on every response.
+const APIVersionHeader = "Api-Version"
 
 // supportedVersions are the API versions this server serves.
 var supportedVersions = []string{"1", "2"}
+
+// versionPrefixes are the path prefixes of the versions, indexed by version.
+var versionPrefixes = [...]string{1: "/api/v1", 2: "/api/v2"}
 
 // pathVersion returns the version a path explicitly names (/api/v1, /api/v2), or 0.
 func pathVersion(p string) int {
@@ -27,6 +31,9 @@ func pathVersion(p string) int {
 	return 0
 }
 
+// isAPIPath reports whether p is under /api.
+func isAPIPath(p string) bool { return p == "/api" || strings.HasPrefix(p, "/api/") }
+
 // requestVersion returns the API version a request is served in: the one its path names, else (on the
 // unversioned /api path) the one its API-Version header selects, else 1. ok is false when the header
 // asks for a version this server does not serve.
@@ -35,7 +42,7 @@ func requestVersion(r *http.Request) (v int, ok bool) {
 	if v := pathVersion(p); v != 0 {
 		return v, true
 	}
-	if p == "/api" || strings.HasPrefix(p, "/api/") {
+	if isAPIPath(p) {
 		switch strings.TrimSpace(r.Header.Get(APIVersionHeader)) {
 		case "", "1":
 			return 1, true
@@ -48,58 +55,73 @@ func requestVersion(r *http.Request) (v int, ok bool) {
 	return 1, true
 }
 
-// withPathVersion returns r's context marked with the version the request is served in, for errors
-// written before routeVersion ran (401, CORS refusals).
-func withPathVersion(r *http.Request) context.Context {
-	v, _ := requestVersion(r)
-	return apierr.WithVersion(r.Context(), v)
+// routedURL returns u as the router sees it when served in version v: without trailing slashes (the
+// predecessor tolerated them), and with the unversioned /api/... moved under /api/v1 or /api/v2. The
+// escaped form (RawPath) follows the same steps, so that an id with an encoded "/" reaches the router as
+// one segment, exactly as it does on the versioned path. u itself is returned when nothing changes.
+func routedURL(u *url.URL, v int) *url.URL {
+	p, raw := trimTrailingSlashes(u.Path), trimTrailingSlashes(u.RawPath)
+	if pathVersion(p) == 0 && isAPIPath(p) {
+		prefix := versionPrefixes[v]
+		p = prefix + strings.TrimPrefix(p, "/api")
+		if raw != "" {
+			raw = prefix + strings.TrimPrefix(raw, "/api")
+		}
+	}
+	if p == u.Path && raw == u.RawPath {
+		return u
+	}
+	out := *u
+	out.Path, out.RawPath = p, raw
+	return &out
 }
 
-// versionHeader sets API-Version on every response, including those written before routing (CORS
-// preflights, 401s, WebSocket handshakes). routeVersion sets the same value again for routed requests.
+// trimTrailingSlashes drops the trailing slashes of a path other than "/" ("" stays "").
+func trimTrailingSlashes(p string) string {
+	if len(p) <= 1 || p[len(p)-1] != '/' {
+		return p
+	}
+	if p = strings.TrimRight(p, "/"); p == "" {
+		return "/"
+	}
+	return p
+}
+
+// versionHeader works out once, outermost, the API version a request is served in: it sets API-Version
+// on every response — including those written before routing (CORS preflights, 401s, 429s, WebSocket
+// handshakes) — and marks the request context with it, so that every error takes that version's shape.
 func versionHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, _ := requestVersion(r)
 		w.Header().Set(APIVersionHeader, strconv.Itoa(v))
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(apierr.WithVersion(r.Context(), v)))
 	})
 }
 
-// routeVersion serves the unversioned /api/... as /api/v1/... or, with `API-Version: 2`, as
-// /api/v2/...; any other API-Version value is refused with 400 UNSUPPORTED_API_VERSION. It marks the
-// request context with its version (for error shapes) and sets API-Version on every response.
+// routeVersion hands the router the request with its path as routedURL makes it: trailing slashes
+// dropped, and the unversioned /api/... served as /api/v1/... or, with `API-Version: 2`, as
+// /api/v2/.... Any other API-Version value is refused with 400 UNSUPPORTED_API_VERSION (versionHeader
+// has already answered it with API-Version: 1, in whose shape the error is).
 func routeVersion(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		v := pathVersion(p)
-		if v == 0 && (p == "/api" || strings.HasPrefix(p, "/api/")) {
-			switch h := strings.TrimSpace(r.Header.Get(APIVersionHeader)); h {
-			case "", "1":
-				v = 1
-			case "2":
-				v = 2
-			default:
-				w.Header().Set(APIVersionHeader, "1")
-				e := apierr.New(r.Context(), p, maestro.CodeUnsupportedVer,
-					"Unsupported API-Version '"+h+"'; supported: "+strings.Join(supportedVersions, ", "))
-				e.(*apierr.LegacyErr).Details = map[string]any{"supported": supportedVersions}
-				apierr.Write(w, r, e)
-				return
-			}
-			r2 := r.Clone(r.Context())
-			prefix := "/api/v" + strconv.Itoa(v)
-			r2.URL.Path = prefix + strings.TrimPrefix(p, "/api")
-			// Keep the escaped form in step: an id with an encoded "/" must reach the router as one
-			// segment, exactly as it does on the versioned path.
-			if r.URL.RawPath != "" {
-				r2.URL.RawPath = prefix + strings.TrimPrefix(r.URL.RawPath, "/api")
-			}
+		v, ok := requestVersion(r)
+		if !ok {
+			h := strings.TrimSpace(r.Header.Get(APIVersionHeader))
+			apierr.Write(w, r, apierr.FromError(r.Context(), r.URL.Path, &maestro.Error{
+				Code:    maestro.CodeUnsupportedVer,
+				Message: "Unsupported API-Version '" + h + "'; supported: " + strings.Join(supportedVersions, ", "),
+				Details: map[string]any{"supported": supportedVersions},
+			}))
+			return
+		}
+		if u := routedURL(r.URL, v); u != r.URL {
+			// A shallow copy with its own URL, as http.StripPrefix makes: nothing downstream changes the
+			// headers, so r.Clone's deep copy of them would be wasted on every request.
+			r2 := new(http.Request)
+			*r2 = *r
+			r2.URL = u
 			r = r2
 		}
-		if v == 0 {
-			v = 1 // /health, /ws-status and unknown paths answer in the v1 shape
-		}
-		w.Header().Set(APIVersionHeader, strconv.Itoa(v))
-		next.ServeHTTP(w, r.WithContext(apierr.WithVersion(r.Context(), v)))
+		next.ServeHTTP(w, r)
 	})
 }

@@ -111,16 +111,8 @@ func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.Sta
 		var se huma.StatusError
 		if !errors.As(errs[0], &se) {
 			se = FromError(ctx, path, errs[0])
-			if he, ok := se.(huma.HeadersError); ok && hctx != nil {
-				for k, vs := range he.GetHeaders() {
-					for i, v := range vs {
-						if i == 0 {
-							hctx.SetHeader(k, v)
-						} else {
-							hctx.AppendHeader(k, v)
-						}
-					}
-				}
+			if hctx != nil {
+				copyHeaders(se, hctx.SetHeader, hctx.AppendHeader)
 			}
 			return se
 		}
@@ -173,21 +165,51 @@ func describeFields(msg string, fields []FieldError) string {
 
 // Write renders err as the response of a plain (non-huma) handler.
 func Write(w http.ResponseWriter, r *http.Request, se huma.StatusError) {
-	ct := "application/json"
-	if f, ok := se.(huma.ContentTypeFilter); ok {
-		ct = f.ContentType(ct)
-	}
-	if h, ok := se.(huma.HeadersError); ok {
-		for k, vs := range h.GetHeaders() {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-	}
-	w.Header().Set("Content-Type", ct)
+	h := w.Header()
+	copyHeaders(se, h.Set, h.Add)
+	h.Set("Content-Type", contentType(se))
 	w.WriteHeader(se.GetStatus())
 	if r.Method == http.MethodHead {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(se)
+}
+
+// WriteContext renders err, as FromError makes it, as the response of a huma middleware (one that
+// answers instead of calling the operation, such as a feature gate).
+func WriteContext(ctx huma.Context, err error) {
+	se := FromError(ctx.Context(), ctx.URL().Path, err)
+	copyHeaders(se, ctx.SetHeader, ctx.AppendHeader)
+	ctx.SetHeader("Content-Type", contentType(se))
+	ctx.SetStatus(se.GetStatus())
+	if ctx.Method() == http.MethodHead {
+		return
+	}
+	_ = json.NewEncoder(ctx.BodyWriter()).Encode(se)
+}
+
+// contentType is the media type of se's body: application/problem+json for v2 problems, else JSON.
+func contentType(se huma.StatusError) string {
+	if f, ok := se.(huma.ContentTypeFilter); ok {
+		return f.ContentType("application/json")
+	}
+	return "application/json"
+}
+
+// copyHeaders sets the headers se carries (Retry-After, a replay's stored headers) on a response, each
+// replacing a value an outer layer may have set, so that no header is ever sent twice.
+func copyHeaders(se huma.StatusError, set, add func(name, value string)) {
+	h, ok := se.(huma.HeadersError)
+	if !ok {
+		return
+	}
+	for k, vs := range h.GetHeaders() {
+		for i, v := range vs {
+			if i == 0 {
+				set(k, v)
+			} else {
+				add(k, v)
+			}
+		}
+	}
 }

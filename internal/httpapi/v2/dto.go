@@ -2,6 +2,7 @@ package v2
 
 import (
 	"fmt"
+	"net/http"
 
 	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -78,27 +79,44 @@ func flagDTO(s flags.State) Flag {
 }
 
 // representation returns the v2 body and the headers (ETag, Location) of a created resource, for the
-// response an Idempotency-Key remembers.
+// response an Idempotency-Key remembers. It takes them from the same result builders the create handlers
+// answer with, so that a replay can never differ from the first response.
 func representation(created any) (any, map[string]string, error) {
 	switch x := created.(type) {
 	case maestro.Task:
-		return taskDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/tasks/" + x.ID}, nil
+		o := taskResult(http.StatusCreated, x)
+		return o.Body, createdHeaders(o.ETag, o.Location), nil
 	case maestro.Project:
-		return projectDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/projects/" + x.ID}, nil
+		o := projectResult(http.StatusCreated, x)
+		return o.Body, createdHeaders(o.ETag, o.Location), nil
 	case maestro.Session:
-		return sessionDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/sessions/" + x.ID}, nil
+		o := sessionResult(http.StatusCreated, x)
+		return o.Body, createdHeaders(o.ETag, o.Location), nil
 	case maestro.SpawnResult:
-		return spawnDTO(x), map[string]string{"ETag": etagOf(x.Session), "Location": Prefix + "/sessions/" + x.Session.ID}, nil
+		o := spawnResult(x)
+		return o.Body, createdHeaders(o.ETag, o.Location), nil
 	case maestro.SessionEntry:
 		return Entry(x.Entry), nil, nil
 	case maestro.QueueStep:
-		return queueStepDTO(x), map[string]string{"ETag": etagOf(x.Queue)}, nil
+		o := stepResult(http.StatusCreated, x)
+		return o.Body, createdHeaders(o.ETag, ""), nil
 	case maestro.Template:
-		return templateDTO(x), map[string]string{"ETag": etagOf(x), "Location": Prefix + "/templates/" + x.ID}, nil
+		o := templateResult(http.StatusCreated, x)
+		return o.Body, createdHeaders(o.ETag, o.Location), nil
 	case maestro.ImportResult:
-		return importDTO(x), map[string]string{"ETag": etagOf(x.Project), "Location": Prefix + "/projects/" + x.Project.ID}, nil
+		o := importResult(x)
+		return o.Body, createdHeaders(o.ETag, o.Location), nil
 	}
 	return nil, nil, fmt.Errorf("v2: no representation for %T", created)
+}
+
+// createdHeaders are the headers a stored create response keeps (those that are set).
+func createdHeaders(etag, location string) map[string]string {
+	h := map[string]string{"ETag": etag}
+	if location != "" {
+		h["Location"] = location
+	}
+	return h
 }
 
 func nonNil(items []string) []string {

@@ -19,16 +19,11 @@ var (
 	taskSessionStatuses = []string{"queued", "working", "needs_input", "blocked", "completed", "failed", "skipped"}
 	taskSorts           = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc, maestro.SortUpdatedAt,
 		maestro.SortUpdatedAtDesc, maestro.SortPriority, maestro.SortPriorityDesc, maestro.SortRelevance}
-	projectSorts = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc}
-
-	// SessionStatuses and SessionStrategies are the strict enums of the sessions endpoints.
-	SessionStatuses = []string{maestro.SessionSpawning, maestro.SessionIdle, maestro.SessionWorking,
+	projectSorts    = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc}
+	sessionStatuses = []string{maestro.SessionSpawning, maestro.SessionIdle, maestro.SessionWorking,
 		maestro.SessionRunning, maestro.SessionCompleted, maestro.SessionFailed, maestro.SessionStopped}
-	SessionStrategies = []string{maestro.StrategySimple, maestro.StrategyQueue}
+	sessionStrategies = []string{maestro.StrategySimple, maestro.StrategyQueue}
 )
-
-// PatternTimelineType is what a v2 session timeline entry type must match.
-const PatternTimelineType = "^[a-z][a-z0-9_]{0,63}$"
 
 func enumSchema(doc string, values []string) *huma.Schema {
 	enum := make([]any, len(values))
@@ -114,7 +109,7 @@ type SessionStatus string
 
 // Schema implements huma.SchemaProvider.
 func (SessionStatus) Schema(huma.Registry) *huma.Schema {
-	return enumSchema("Session status (running is what the maestro CLI reports while an agent works).", SessionStatuses)
+	return enumSchema("Session status (running is what the maestro CLI reports while an agent works).", sessionStatuses)
 }
 
 // SessionStrategy is how a session works through its tasks.
@@ -122,7 +117,7 @@ type SessionStrategy string
 
 // Schema implements huma.SchemaProvider.
 func (SessionStrategy) Schema(huma.Registry) *huma.Schema {
-	return enumSchema("Session strategy.", SessionStrategies)
+	return enumSchema("Session strategy.", sessionStrategies)
 }
 
 // SessionSort is a sort order of the session list.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/maestro-hq/maestro-server/internal/flags"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 )
 
 // ungatedPrefixes are the v2 paths the api-v2 flag never turns off: the flags themselves (or ops could
@@ -30,7 +31,7 @@ func gate(fl *flags.Flags) func(huma.Context, func(huma.Context)) {
 			return
 		}
 		if err := fl.Require(ctx.Context(), flags.APIV2); err != nil {
-			writeError(ctx, err)
+			apierr.WriteContext(ctx, err)
 			return
 		}
 		next(ctx)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
@@ -36,7 +37,7 @@ func idempotency() func(huma.Context, func(huma.Context)) {
 		key, err := parseIdempotencyKey(ctx.Header(IdempotencyKeyHeader))
 		if err != nil || key == "" {
 			if err != nil {
-				writeError(ctx, err)
+				apierr.WriteContext(ctx, err)
 				return
 			}
 			next(ctx)
@@ -46,10 +47,10 @@ func idempotency() func(huma.Context, func(huma.Context)) {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				writeError(ctx, maestro.Errorf(maestro.CodePayloadTooLarge, "request body is larger than %d bytes", tooBig.Limit))
+				apierr.WriteContext(ctx, maestro.Errorf(maestro.CodePayloadTooLarge, "request body is larger than %d bytes", tooBig.Limit))
 				return
 			}
-			writeError(ctx, maestro.Invalid("cannot read the request body: %v", err))
+			apierr.WriteContext(ctx, maestro.Invalid("cannot read the request body: %v", err))
 			return
 		}
 		idem := &maestro.Idempotency{

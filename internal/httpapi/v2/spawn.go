@@ -61,7 +61,11 @@ func registerSpawn(api huma.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
-			return &spawnOutput{Status: http.StatusCreated, ETag: etagOf(res.Session),
-				Location: Prefix + "/sessions/" + res.Session.ID, Body: spawnDTO(res)}, nil
+			return spawnResult(res), nil
 		})
+}
+
+func spawnResult(res maestro.SpawnResult) *spawnOutput {
+	return &spawnOutput{Status: http.StatusCreated, ETag: etagOf(res.Session),
+		Location: Prefix + "/sessions/" + res.Session.ID, Body: spawnDTO(res)}
 }

@@ -161,7 +161,11 @@ func registerTransfer(api huma.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
-			return &importOutput{Status: http.StatusCreated, ETag: etagOf(res.Project),
-				Location: Prefix + "/projects/" + res.Project.ID, Body: importDTO(res)}, nil
+			return importResult(res), nil
 		})
+}
+
+func importResult(res maestro.ImportResult) *importOutput {
+	return &importOutput{Status: http.StatusCreated, ETag: etagOf(res.Project),
+		Location: Prefix + "/projects/" + res.Project.ID, Body: importDTO(res)}
 }
