@@ -125,7 +125,7 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 		ok := allowed.Allowed(o)
 		if ok {
 			w.Header().Set("Access-Control-Allow-Origin", o)
-			w.Header().Set("Access-Control-Expose-Headers", "X-Request-ID, API-Version, ETag, Retry-After")
+			w.Header().Set("Access-Control-Expose-Headers", "X-Request-ID, API-Version, ETag, Retry-After, Location, Idempotent-Replayed")
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !ok {

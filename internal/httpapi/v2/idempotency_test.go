@@ -85,7 +85,13 @@ func TestIdempotency_Scope(t *testing.T) {
 	body["projectId"] = p["id"]
 	create(t, env, "/api/v2/tasks", body, "Idempotency-Key", "retry-me")
 
-	for _, bad := range []string{strings.Repeat("k", 256), "has space", "tab\tkey", `""`} {
+	// The longest key is accepted bare and in the quoted structured-header form alike.
+	for _, good := range []string{strings.Repeat("a", 255), `"` + strings.Repeat("b", 255) + `"`} {
+		if r := env.Do("POST", "/api/v2/projects", map[string]any{"name": "P"}, "Idempotency-Key", good); r.Status != 201 {
+			t.Fatalf("key of %d characters: %d %s", len(good), r.Status, r.Body)
+		}
+	}
+	for _, bad := range []string{strings.Repeat("k", 256), `"` + strings.Repeat("k", 256) + `"`, "has space", "tab\tkey", `""`} {
 		problem(t, env.Do("POST", "/api/v2/projects", map[string]any{"name": "P"}, "Idempotency-Key", bad), 422, "VALIDATION_ERROR")
 	}
 }

@@ -46,7 +46,7 @@ type projectGetInput struct {
 }
 
 type projectCreateInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the create safe to retry: a repeated key returns the first response."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the create safe to retry: a repeated key returns the first response."`
 	Body           ProjectCreateBody
 }
 

@@ -51,7 +51,7 @@ type queueFailInput struct {
 
 type queuePushInput struct {
 	IDPath
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the push safe to retry: a repeated key returns the first response."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the push safe to retry: a repeated key returns the first response."`
 	Body           QueuePushBody
 }
 

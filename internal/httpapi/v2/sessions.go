@@ -80,7 +80,7 @@ type sessionGetInput struct {
 }
 
 type sessionCreateInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the create safe to retry: a repeated key returns the first response."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the create safe to retry: a repeated key returns the first response."`
 	Body           SessionCreateBody
 }
 
@@ -104,13 +104,13 @@ type entryListInput struct {
 
 type timelineAppendInput struct {
 	IDPath
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the append safe to retry: a repeated key returns the first response."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the append safe to retry: a repeated key returns the first response."`
 	Body           TimelineAppendBody
 }
 
 type eventAppendInput struct {
 	IDPath
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the append safe to retry: a repeated key returns the first response."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the append safe to retry: a repeated key returns the first response."`
 	Body           EventAppendBody
 }
 

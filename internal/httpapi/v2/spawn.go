@@ -24,7 +24,7 @@ type SpawnBody struct {
 }
 
 type spawnInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the spawn safe to retry: a repeated key returns the first response and spawns nothing."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the spawn safe to retry: a repeated key returns the first response and spawns nothing."`
 	Body           SpawnBody
 }
 

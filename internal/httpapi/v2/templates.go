@@ -53,7 +53,7 @@ type templateGetInput struct {
 }
 
 type templateCreateInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the create safe to retry: a repeated key returns the first response."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the create safe to retry: a repeated key returns the first response."`
 	Body           TemplateCreateBody
 }
 

@@ -105,7 +105,7 @@ type exportOutput struct{ Body ExportDocument }
 
 type importInput struct {
 	IDs            ImportMode `query:"ids" doc:"new (the default): store a copy under new ids; keep: store every record under its document id."`
-	IdempotencyKey string     `header:"Idempotency-Key" maxLength:"255" doc:"Makes the import safe to retry: a repeated key returns the first response and imports nothing."`
+	IdempotencyKey string     `header:"Idempotency-Key" maxLength:"257" doc:"At most 255 characters (257 with the quotes of the structured-header form). Makes the import safe to retry: a repeated key returns the first response and imports nothing."`
 	Body           ExportDocument
 }
 
