@@ -64,7 +64,7 @@ func flagsCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: cfg.DBPath})
+	st, err := openForFlags(ctx, cfg.DBPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "maestro-server: %v\n", err)
 		return exitFail
@@ -170,4 +170,28 @@ func printFlags(w io.Writer, states []flags.State) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Key, onOff(s.Enabled), onOff(s.Default), s.Source, by, at, s.Description)
 	}
 	_ = tw.Flush()
+}
+
+// openForFlags opens the database for the flags command, which runs beside a live server. It migrates
+// only a brand-new database: migrating one in use could change the schema under a running server of
+// another version, so a schema that is not this binary's is refused with what to do instead.
+func openForFlags(ctx context.Context, path string) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Options{Path: path, NoMigrate: true})
+	if err != nil {
+		return nil, err
+	}
+	current, latest, err := st.SchemaVersions(ctx)
+	switch {
+	case err != nil:
+	case current == 0:
+		_, err = st.MigrateUp(ctx)
+	case current != latest:
+		err = fmt.Errorf("database %s is at schema version %d and this binary expects %d: use the maestro-server "+
+			"binary the server runs, or stop the server and run 'maestro-server migrate up' first", path, current, latest)
+	}
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
 }

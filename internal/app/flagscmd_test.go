@@ -131,3 +131,25 @@ func TestFlagsCommand_Errors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsCommand_SchemaOfAnotherVersion checks that the command migrates only a brand-new database and
+// refuses one whose schema is not this binary's, instead of migrating it under a running server.
+func TestFlagsCommand_SchemaOfAnotherVersion(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "m.db")
+	if code, _, errOut := runFlags(t, path, "set", "task-search", "off"); code != 0 {
+		t.Fatalf("fresh database: exit %d: %s", code, errOut)
+	}
+	db, err := sql.Open("sqlite", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM goose_db_version WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, errOut := runFlags(t, path, "list")
+	if code != 1 || !strings.Contains(errOut, "migrate up") {
+		t.Fatalf("older schema: exit %d, stderr %q", code, errOut)
+	}
+}
