@@ -5,6 +5,7 @@
 //	maestro-bench fanout [flags]   WebSocket fan-out: N clients, a steady write rate, delivery latency
 //	maestro-bench http [flags]     REST throughput and latency of the shapes DESIGN §10 sets targets for
 //	maestro-bench scale [flags]    start-up time and resident memory over a database of 1M tasks
+//	maestro-bench postlat [flags]  POST latency with 0, 10 and 1,000 connected sockets
 //
 // Run `maestro-bench MODE -h` for a mode's flags.
 package main
@@ -26,6 +27,8 @@ var modes = map[string]mode{
 	"fanout": {"WebSocket fan-out to many clients: events/s delivered and delivery latency", runFanout},
 	"http":   {"REST throughput and latency: health, GET task, POST task, list of 1,000 tasks", runHTTP},
 	"scale":  {"start-up time and memory of a server over a database of many tasks (default 1M)", runScale},
+	// postlat lives in postlat.go.
+	"postlat": {"POST latency (p50/p99) with 0, 10 and 1,000 connected sockets reading every event", runPostLat},
 }
 
 func main() {

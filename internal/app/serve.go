@@ -179,7 +179,11 @@ func startObservability(cfg *config.Config, stderr io.Writer) (*obs.Logger, *pro
 // for hijacked connections. stop ends both: it waits for the sockets to close (at most
 // ShutdownTimeout), then stops the hub; it may be called more than once.
 func startLive(ctx context.Context, cfg *config.Config, st *store.Store, fl *flags.Flags, metrics prometheus.Registerer, log *slog.Logger) (*events.Hub, *ws.Server, func(), error) {
-	hub, err := events.New(ctx, st, events.Options{Logger: log, Retention: cfg.EventRetention, Registerer: metrics})
+	flush := cfg.EventFlushTimeout
+	if flush == 0 {
+		flush = -1 // EVENT_FLUSH_TIMEOUT=0: replies do not wait for the sockets
+	}
+	hub, err := events.New(ctx, st, events.Options{Logger: log, Retention: cfg.EventRetention, FlushTimeout: flush, Registerer: metrics})
 	if err != nil {
 		return nil, nil, nil, err
 	}

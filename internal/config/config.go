@@ -46,7 +46,10 @@ type Config struct {
 	CORSOrigins     []string
 	WSOrigins       []string
 	EventRetention  time.Duration
-	Environment     string
+	// EventFlushTimeout bounds how long a write's reply waits for its events to be written to every live
+	// socket (DESIGN §12); 0 means no wait.
+	EventFlushTimeout time.Duration
+	Environment       string
 	// AuditRetention is how long audit log entries are kept.
 	AuditRetention time.Duration
 	// ReadyMinDiskFreeMB is the free space /readyz requires on the database's filesystem.

@@ -38,6 +38,31 @@ func TestLoad_Defaults(t *testing.T) {
 	if len(c.CORSOrigins) == 0 || len(c.WSOrigins) == 0 {
 		t.Error("UI origins missing by default")
 	}
+	if c.EventFlushTimeout != 100*time.Millisecond {
+		t.Errorf("event flush timeout %s, want 100ms", c.EventFlushTimeout)
+	}
+}
+
+// TestLoad_EventFlushTimeout: 0 switches the wait off, and the bound stays small.
+func TestLoad_EventFlushTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		v    string
+		want time.Duration
+		ok   bool
+	}{
+		{"0", 0, true}, {"250ms", 250 * time.Millisecond, true}, {"10s", 10 * time.Second, true},
+		{"-1ms", 0, false}, {"11s", 0, false}, {"soon", 0, false},
+	} {
+		c, err := Load(Source{Home: "/h", LookupEnv: envOf("EVENT_FLUSH_TIMEOUT", tc.v)})
+		if (err == nil) != tc.ok {
+			t.Errorf("EVENT_FLUSH_TIMEOUT=%s: err = %v", tc.v, err)
+			continue
+		}
+		if tc.ok && c.EventFlushTimeout != tc.want {
+			t.Errorf("EVENT_FLUSH_TIMEOUT=%s: got %s", tc.v, c.EventFlushTimeout)
+		}
+	}
 }
 
 // TestLoad_Precedence checks flags > environment > .env > defaults, setting by setting.

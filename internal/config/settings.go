@@ -102,6 +102,11 @@ var settings = []setting{
 		Apply: func(c *Config, v string) error { c.WSOrigins = list(v); return nil }},
 	{Env: "EVENT_RETENTION", Default: "168h", Help: "how long events stay replayable (the newest 10,000 always are)",
 		Apply: func(c *Config, v string) (err error) { c.EventRetention, err = durationMin(v, time.Minute); return }},
+	{Env: "EVENT_FLUSH_TIMEOUT", Default: "100ms", Help: "how long a write's reply waits for its events to be written to every live WebSocket (0: no wait)",
+		Apply: func(c *Config, v string) (err error) {
+			c.EventFlushTimeout, err = durationIn(v, 0, 10*time.Second)
+			return
+		}},
 	{Env: "AUDIT_RETENTION", Default: "2160h", Help: "how long audit log entries are kept (default 90 days)",
 		Apply: func(c *Config, v string) (err error) { c.AuditRetention, err = durationMin(v, time.Hour); return }},
 	{Env: "READY_MIN_DISK_FREE_MB", Default: "64", Help: "/readyz fails when the database's filesystem has less free space than this (0 disables the check)",
@@ -150,6 +155,14 @@ func durationMin(v string, lo time.Duration) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < lo {
 		return 0, fmt.Errorf("must be a duration of at least %s, like 30s or 168h", lo)
+	}
+	return d, nil
+}
+
+func durationIn(v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("must be a duration from %s to %s, like 100ms", lo, hi)
 	}
 	return d, nil
 }

@@ -6,9 +6,12 @@
 // anyone else's); tailing the outbox for events that other processes committed straight into the
 // database file; replaying retained events to a subscriber that resumes with a seq, gap- and
 // duplicate-free while writes go on; the resync rule when the requested events were pruned; and
-// retention (pruning old events in the background while always keeping the newest ones).
+// retention (pruning old events in the background while always keeping the newest ones); letting a
+// request wait, after its commit and bounded by its budget, until every live subscriber's writer has
+// written its events (AwaitWritten: "events before the HTTP reply", DESIGN §12).
 //
-// It must not: block a publisher (the store calls Publish while it holds the write lock, before the
-// HTTP reply is written), know any wire format (internal/ws encodes envelopes), or write anything to
-// the database except the retention deletes.
+// It must not: block a publisher (the store calls Publish on its writer goroutine, while it holds the
+// write lock; the waiting happens in AwaitWritten, on the request's goroutine), let one slow subscriber
+// hold a request beyond its budget, know any wire format (internal/ws encodes envelopes), or write
+// anything to the database except the retention deletes.
 package events

@@ -18,6 +18,9 @@ const (
 	DefaultKeepMin       = 10_000
 	DefaultBuffer        = 512
 	DefaultPruneInterval = 10 * time.Minute
+	// DefaultFlushTimeout bounds how long a request waits for its events to be written to every live
+	// socket before its reply goes out (EVENT_FLUSH_TIMEOUT).
+	DefaultFlushTimeout = 100 * time.Millisecond
 )
 
 const (
@@ -40,13 +43,17 @@ type Options struct {
 	PruneInterval time.Duration
 	// Buffer is the default per-subscriber buffer, in items (DefaultBuffer when zero).
 	Buffer int
+	// FlushTimeout bounds each request's AwaitWritten (DefaultFlushTimeout when zero; negative: requests
+	// do not wait for the sockets at all).
+	FlushTimeout time.Duration
 	// Registerer receives the hub's metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
 }
 
 // Hub fans committed events out to subscribers. It is the store's publisher (store.SetPublisher): the
-// store calls Publish after each commit, in seq order. Run tails the outbox for events committed by
-// other processes and prunes old events.
+// store calls Publish after each commit, in seq order, and then, on the request's goroutine,
+// AwaitWritten (flush.go), so that the reply follows the events on every socket. Run tails the outbox
+// for events committed by other processes and prunes old events.
 //
 // Every seq goes out at most once and in increasing order: the hub remembers the newest seq it
 // published and drops anything at or below it, so the in-process publish and the outbox tail may both
@@ -83,6 +90,9 @@ func New(ctx context.Context, st *store.Store, opts Options) (*Hub, error) {
 	if opts.Buffer <= 0 {
 		opts.Buffer = DefaultBuffer
 	}
+	if opts.FlushTimeout == 0 {
+		opts.FlushTimeout = DefaultFlushTimeout
+	}
 	_, newest, err := st.Read().EventSeqBounds(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("events: read the outbox: %w", err)
@@ -108,7 +118,8 @@ func (h *Hub) Subscribers() int {
 }
 
 // Publish hands committed events (in seq order) to every subscriber. It never waits for a subscriber:
-// each has a bounded buffer, and one that is full is dropped (see Subscription). Events at or below the
+// each has a bounded buffer, and one that is full is dropped (see Subscription); waiting until the
+// sockets have written the events is AwaitWritten's job, on the requester's goroutine. Events at or below the
 // newest seq already published are ignored. When the first new event is not the next seq — another
 // process committed in between and the tail has not seen it yet — the missing events are read from the
 // outbox first, so that subscribers never see a gap.

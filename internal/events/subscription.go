@@ -56,9 +56,22 @@ type Subscription struct {
 	pushed     int64 // newest seq the hub offered to this subscription
 	err        error
 
+	// What the reader has written, for AwaitWritten (flush.go). pending counts the event items taken in
+	// and not yet written or dropped: queued, handed to the reader in out, or returned by Next and
+	// being written. acked is the newest seq such that every event at or below it that reached this
+	// subscription live has been written to the socket or never will be (filtered out, or a duplicate of
+	// one already written). waiters wait for acked to reach their seq; lagSeq is the newest seq a waiter
+	// gave up on: until acked reaches it, the socket is behind and nobody waits for it.
+	pending int
+	acked   int64
+	lagSeq  int64
+	waiters []*waiter
+
 	// Reader side only (Next is not called concurrently).
 	out  []Item
 	outI int
+	// inflight is the seq of the event Next returned last, until the next call acknowledges it (0: none).
+	inflight int64
 }
 
 // Subscribe registers a subscription. Live events published from now on reach it; with Replay it first
@@ -78,7 +91,7 @@ func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s.boundary, s.cursor, s.pushed = h.last, h.last, h.last
+	s.boundary, s.cursor, s.pushed, s.acked = h.last, h.last, h.last, h.last
 	if o.Replay && o.Since != h.last {
 		// Since > h.last is possible legitimately (the client read a seq from the HTTP log that another
 		// process wrote and the tail has not published yet) or not (the database was replaced); the first
@@ -143,7 +156,9 @@ func (s *Subscription) deliver(entries []*Entry) bool {
 			return false
 		}
 		s.queue = append(s.queue, Item{Kind: KindEvent, Entry: e})
+		s.pending++
 	}
+	s.settleLocked()
 	s.signal()
 	return true
 }
@@ -160,6 +175,7 @@ func (s *Subscription) overflowLocked() bool {
 				kept = append(kept, it)
 			}
 		}
+		s.pending -= len(s.queue) - len(kept)
 		clear(s.queue[len(kept):])
 		s.queue = kept
 		s.boundary = max(s.boundary, s.pushed)
@@ -177,6 +193,8 @@ func (s *Subscription) failLocked(err error) {
 	}
 	s.err = err
 	s.queue = nil
+	s.pending = 0
+	s.releaseAllLocked() // nobody waits for a subscription that is over
 	close(s.done)
 	if errors.Is(err, ErrSlowConsumer) {
 		s.h.m.slow.Inc()
@@ -195,7 +213,17 @@ func (s *Subscription) signal() {
 // ErrClosed when the subscription is over (after the few items it had already taken from the buffer),
 // ctx.Err() when ctx ended, or an outbox read error during a replay. Next must not be called
 // concurrently.
+//
+// Calling Next again also tells the subscription that the item it returned last has been written: the
+// socket writer calls it only once that write returned, and AwaitWritten counts on that. (A reader that
+// stops calling Next is simply not waited for beyond the bound.)
 func (s *Subscription) Next(ctx context.Context) (Item, error) {
+	if s.inflight != 0 {
+		s.mu.Lock()
+		s.ackLocked(s.inflight)
+		s.mu.Unlock()
+		s.inflight = 0
+	}
 	for {
 		// Checked before anything else: a reader that always has items waiting must still notice that
 		// its context ended (shutdown, streaming switched off).
@@ -206,6 +234,9 @@ func (s *Subscription) Next(ctx context.Context) (Item, error) {
 			it := s.out[s.outI]
 			s.out[s.outI] = Item{}
 			s.outI++
+			if it.Kind == KindEvent {
+				s.inflight = it.Entry.Seq
+			}
 			return it, nil
 		}
 		s.mu.Lock()
@@ -234,6 +265,11 @@ func (s *Subscription) Next(ctx context.Context) (Item, error) {
 					s.cursor = it.Entry.Seq
 				}
 				kept = append(kept, it)
+			}
+			if dropped := len(taken) - len(kept); dropped > 0 {
+				// Duplicates of replayed events, which were all written before this call.
+				s.pending -= dropped
+				s.settleLocked()
 			}
 			clear(taken[len(kept):])
 			s.out, s.outI = kept, 0
@@ -296,6 +332,7 @@ func (s *Subscription) replayStep(ctx context.Context, from, to int64, checked b
 		s.cursor = s.boundary
 		s.catchingUp = false
 		s.out, s.outI = append(s.out[:0], Item{Kind: KindResync}), 0
+		s.settleLocked()
 		return nil
 	}
 	out := s.out[:0]
@@ -309,6 +346,7 @@ func (s *Subscription) replayStep(ctx context.Context, from, to int64, checked b
 		s.cursor = ev.Seq
 		if s.filter == nil || s.filter(&ev) {
 			out = append(out, Item{Kind: KindEvent, Entry: &Entry{Event: ev}})
+			s.pending++
 		}
 	}
 	if len(page) < replayPage {
@@ -320,5 +358,6 @@ func (s *Subscription) replayStep(ctx context.Context, from, to int64, checked b
 		s.catchingUp = false
 	}
 	s.out, s.outI = out, 0
+	s.settleLocked()
 	return nil
 }

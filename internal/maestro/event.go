@@ -1,6 +1,11 @@
 package maestro
 
-import "encoding/json"
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
 
 // Event types broadcast to WebSocket clients (SPEC §3 plus D14). The names are the wire contract.
 const (
@@ -52,6 +57,49 @@ type Event struct {
 // Implementations must not block: a slow subscriber is their problem, not the writer's.
 type EventPublisher interface {
 	Publish(events []Event)
+}
+
+// EventFlusher is implemented by a publisher that can wait until published events are on the wire:
+// AwaitWritten returns once every event up to seq has been written to each live subscriber's socket,
+// or when the request's wait budget (EventWaitFrom) is spent, or ctx ends. Without a budget in ctx it
+// returns at once. The store calls it after a commit on the caller's goroutine, never on its writer
+// goroutine, so that the HTTP reply follows the request's events on every socket (DESIGN §12) while
+// other requests keep committing.
+type EventFlusher interface {
+	AwaitWritten(ctx context.Context, seq int64)
+}
+
+// EventWait is one request's budget for waiting until its events are on every live socket (DESIGN
+// §12). The HTTP layer puts one in each request's context (WithEventWait); the budget starts when the
+// request first waits, so a request that commits several transactions waits at most once the bound in
+// all. Work that answers nobody (background jobs, commands) carries none and never waits.
+type EventWait struct {
+	mu       sync.Mutex
+	deadline time.Time
+}
+
+type eventWaitKey struct{}
+
+// WithEventWait returns a context carrying a fresh EventWait.
+func WithEventWait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, eventWaitKey{}, &EventWait{})
+}
+
+// EventWaitFrom returns the EventWait carried by ctx, or nil.
+func EventWaitFrom(ctx context.Context) *EventWait {
+	w, _ := ctx.Value(eventWaitKey{}).(*EventWait)
+	return w
+}
+
+// Deadline returns the end of the request's wait budget: now+bound on the first call, the same instant
+// on every later one.
+func (w *EventWait) Deadline(now time.Time, bound time.Duration) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.deadline.IsZero() {
+		w.deadline = now.Add(bound)
+	}
+	return w.deadline
 }
 
 // IDPayload is the payload of the *:deleted events.

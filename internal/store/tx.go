@@ -43,7 +43,9 @@ func (s *Store) Read() *Q {
 
 // InTx runs fn in one write transaction and commits it when fn returns nil; any error (or panic) rolls
 // it back. Events recorded with Q.Emit are published, in seq order, only after the commit succeeded and
-// before InTx returns, so the caller's response always follows its events.
+// before InTx returns, so the caller's response always follows its events. When the publisher can wait
+// for the sockets (maestro.EventFlusher) and ctx carries a wait budget (maestro.WithEventWait), InTx
+// also waits, within that budget, until they are written to every live socket (DESIGN §12).
 //
 // Write transactions are serialised through one writer goroutine that owns the writer connection; when
 // requests queue up, it commits several of them together, each in its own savepoint (writer.go). A

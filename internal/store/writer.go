@@ -64,21 +64,36 @@ func (s *Store) submit(ctx context.Context, fn func(q *Q) error) error {
 	case <-s.closed:
 		return errStoreClosed
 	}
+	var err error
 	select {
-	case err := <-r.done:
-		return rethrow(err)
+	case err = <-r.done:
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
 			return ctx.Err()
 		}
-		return rethrow(<-r.done)
+		err = <-r.done
 	case <-s.writerDone:
 		// The store closed and its writer stopped: a request queued after the writer drained the queue
 		// (the first select may pick the queue even once closed is closed) would otherwise wait forever.
 		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
 			return errStoreClosed
 		}
-		return rethrow(<-r.done)
+		err = <-r.done
+	}
+	if err == nil && len(r.events) > 0 {
+		s.awaitWritten(ctx, r.events[len(r.events)-1].Seq)
+	}
+	return rethrow(err)
+}
+
+// awaitWritten waits, on the caller's goroutine and after the commit, until the request's events are on
+// every live socket, when the publisher can tell (maestro.EventFlusher): the writer goroutine published
+// them and went on to the next batch meanwhile, so no other request waits for this one's sockets.
+func (s *Store) awaitWritten(ctx context.Context, seq int64) {
+	if box := s.pub.Load(); box != nil {
+		if f, ok := box.p.(maestro.EventFlusher); ok {
+			f.AwaitWritten(ctx, seq)
+		}
 	}
 }
 
