@@ -17,9 +17,13 @@ import (
 func TestRouter_UnknownRoutesAreJSON404(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	for _, c := range []struct{ method, path string }{
-		{"GET", "/api/nope"}, {"GET", "/nope"}, {"GET", "/"}, {"PUT", "/api/tasks/x"}, {"POST", "/health"},
-		{"GET", "/api/v1/nope"}, {"DELETE", "/api/projects"},
+	// The message names the path as the client sent it, not the /api/v1 path it is routed to.
+	for _, c := range []struct{ method, path, msg string }{
+		{"GET", "/api/nope", "Route GET /api/nope not found"}, {"GET", "/nope", "Route GET /nope not found"},
+		{"GET", "/", ""}, {"PUT", "/api/tasks/x", ""}, {"POST", "/health", ""},
+		{"GET", "/api/v1/nope", "Route GET /api/v1/nope not found"}, {"DELETE", "/api/projects", ""},
+		{"POST", "/api/nope/deeper/", "Route POST /api/nope/deeper/ not found"},
+		{"GET", "/api/nope?x=1", "Route GET /api/nope not found"},
 	} {
 		r := env.Do(c.method, c.path, nil)
 		if r.Status != 404 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -29,6 +33,9 @@ func TestRouter_UnknownRoutesAreJSON404(t *testing.T) {
 		b := r.Object(t)
 		if b["code"] != "NOT_FOUND" || b["error"] != true {
 			t.Errorf("%s %s: body %s", c.method, c.path, r.Body)
+		}
+		if c.msg != "" && b["message"] != c.msg {
+			t.Errorf("%s %s: message %q, want %q", c.method, c.path, b["message"], c.msg)
 		}
 	}
 	// Unknown v2 routes answer in the v2 shape.

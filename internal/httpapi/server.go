@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -201,8 +202,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25).
+// notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25). The
+// message names the path as the client sent it: routeVersion has rewritten /api/x to /api/v1/x (and
+// dropped trailing slashes) by now, a path the client never used.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeNotFound,
-		"Route "+r.Method+" "+r.URL.Path+" not found"))
+		"Route "+r.Method+" "+sentPath(r)+" not found"))
+}
+
+// sentPath returns the path of the request line, decoded, or the routed path when there is none (a
+// request built in a test without one).
+func sentPath(r *http.Request) string {
+	if r.RequestURI != "" {
+		if u, err := url.ParseRequestURI(r.RequestURI); err == nil && u.Path != "" {
+			return u.Path
+		}
+	}
+	return r.URL.Path
 }

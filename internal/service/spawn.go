@@ -71,7 +71,8 @@ func (s *Sessions) Spawn(ctx context.Context, in maestro.SpawnRequest) (maestro.
 	return res, nil
 }
 
-// validateSpawn checks a spawn request in the order of SPEC §4.2 steps 1–8, then the field limits.
+// validateSpawn checks a spawn request in the order of SPEC §4.2 steps 1–8, then the field limits. The
+// messages are the predecessor's, word for word: the CLI prints them to people.
 func (s *Sessions) validateSpawn(ctx context.Context, q *store.Q, in maestro.SpawnRequest) (spawnPlan, error) {
 	p := spawnPlan{in: in}
 	if in.ProjectID == "" {
@@ -79,25 +80,25 @@ func (s *Sessions) validateSpawn(ctx context.Context, q *store.Q, in maestro.Spa
 	}
 	ids, ok := parseTaskIDs(in.TaskIDs)
 	if !ok {
-		return p, maestro.Errorf(maestro.CodeInvalidTaskIDs, "taskIds must be a non-empty array of task ids")
+		return p, maestro.Errorf(maestro.CodeInvalidTaskIDs, "taskIds must be a non-empty array")
 	}
 	p.taskIDs = dedupe(ids)
 	if p.in.SpawnSource == "" {
 		p.in.SpawnSource = maestro.SpawnSourceUI
 	}
 	if p.in.SpawnSource != maestro.SpawnSourceUI && p.in.SpawnSource != maestro.SpawnSourceSession {
-		return p, maestro.Errorf(maestro.CodeInvalidSpawnSource, "spawnSource must be 'ui' or 'session', not '%s'", p.in.SpawnSource)
+		return p, maestro.Errorf(maestro.CodeInvalidSpawnSource, `spawnSource must be "ui" or "session"`)
 	}
 	if p.in.SpawnSource == maestro.SpawnSourceSession {
 		if in.SessionID == "" {
-			return p, maestro.Errorf(maestro.CodeMissingSessionID, "sessionId is required when spawnSource is 'session'")
+			return p, maestro.Errorf(maestro.CodeMissingSessionID, `sessionId is required when spawnSource is "session"`)
 		}
 		ok, err := q.SessionExists(ctx, in.SessionID)
 		if err != nil {
 			return p, err
 		}
 		if !ok {
-			return p, maestro.Errorf(maestro.CodeParentSessionMissing, "Parent session with id '%s' not found", in.SessionID)
+			return p, maestro.Errorf(maestro.CodeParentSessionMissing, "Parent session %s not found", in.SessionID)
 		}
 	}
 	if in.SessionID != "" {
@@ -108,12 +109,12 @@ func (s *Sessions) validateSpawn(ctx context.Context, q *store.Q, in maestro.Spa
 		p.in.Role = maestro.RoleWorker
 	}
 	if !maestro.ValidRole(p.in.Role) {
-		return p, maestro.Errorf(maestro.CodeInvalidRole, "role must be 'worker' or 'orchestrator', not '%s'", p.in.Role)
+		return p, maestro.Errorf(maestro.CodeInvalidRole, `role must be "worker" or "orchestrator"`)
 	}
 	for _, tid := range p.taskIDs {
 		t, err := q.GetTask(ctx, tid)
 		if errors.Is(err, store.ErrNotFound) {
-			e := maestro.Errorf(maestro.CodeTaskNotFound, "Task with id '%s' not found", tid)
+			e := maestro.Errorf(maestro.CodeTaskNotFound, "Task %s not found", tid)
 			e.Details = map[string]any{"taskId": tid}
 			return p, e
 		}
@@ -124,7 +125,7 @@ func (s *Sessions) validateSpawn(ctx context.Context, q *store.Q, in maestro.Spa
 	}
 	project, err := q.GetProject(ctx, in.ProjectID)
 	if errors.Is(err, store.ErrNotFound) {
-		return p, maestro.Errorf(maestro.CodeProjectNotFound, "Project with id '%s' not found", in.ProjectID)
+		return p, maestro.Errorf(maestro.CodeProjectNotFound, "Project %s not found", in.ProjectID)
 	}
 	if err != nil {
 		return p, err
@@ -137,10 +138,11 @@ func (s *Sessions) validateSpawn(ctx context.Context, q *store.Q, in maestro.Spa
 	case maestro.StrategySimple, maestro.StrategyQueue:
 	case maestro.StrategyTree:
 		// D3: the manifest schema has no tree strategy, so the predecessor accepted it here and then
-		// failed with a 500 (which the CLI retries). Refuse it up front instead.
-		return p, maestro.Errorf(maestro.CodeInvalidStrategy, "strategy 'tree' cannot be spawned: only 'simple' and 'queue' can")
+		// failed with a 500 (which the CLI retries). Refuse it up front instead, worded like the other
+		// checks.
+		return p, maestro.Errorf(maestro.CodeInvalidStrategy, `strategy must be "simple" or "queue" ("tree" cannot be spawned)`)
 	default:
-		return p, maestro.Errorf(maestro.CodeInvalidStrategy, "strategy must be 'simple' or 'queue', not '%s'", p.in.Strategy)
+		return p, maestro.Errorf(maestro.CodeInvalidStrategy, `strategy must be "simple" or "queue"`)
 	}
 	return p, firstErr(
 		maestro.CheckList("taskIds", p.taskIDs, maestro.MaxIDChars),
