@@ -20,6 +20,7 @@ import (
 type postlatLevel struct {
 	Sockets   int     `json:"sockets"`
 	Requests  int     `json:"requests"`
+	PerSec    float64 `json:"requestsPerSecond"`
 	P50ms     float64 `json:"p50Ms"`
 	P90ms     float64 `json:"p90Ms"`
 	P99ms     float64 `json:"p99Ms"`
@@ -31,14 +32,17 @@ type postlatLevel struct {
 // runPostLat measures what a write costs its caller while sockets are connected: since the reply of a
 // write waits until the request's events were written to every live socket (DESIGN §12), its latency
 // grows with the number of sockets. For each level of -sockets (connected cumulatively, so the levels
-// must increase), it sends -requests POST /api/tasks one after the other, like one client, and reports
-// the round trip p50/p90/p99/max; the sockets read everything, as the UI does.
+// must increase), it sends -requests POST /api/tasks one after the other, like one client (or from
+// -concurrency such clients, which shows whether one request's wait holds up the others' commits), and
+// reports the writes per second and the round trip p50/p90/p99/max; the sockets read everything, as the
+// UI does.
 func runPostLat(args []string) error {
 	fs := flag.NewFlagSet("postlat", flag.ContinueOnError)
 	var tf targetFlags
 	tf.register(fs)
 	levels := fs.String("sockets", "0,10,1000", "comma-separated increasing numbers of connected sockets")
-	requests := fs.Int("requests", 500, "sequential POST /api/tasks per level")
+	requests := fs.Int("requests", 500, "POST /api/tasks per level")
+	conc := fs.Int("concurrency", 1, "concurrent writers, each sending its next POST when its last reply arrived (1: one client)")
 	compress := fs.Bool("compress", false, "offer permessage-deflate, as browsers do")
 	path := fs.String("path", "/", "WebSocket path: / (legacy socket) or /api/v2/events/stream")
 	payload := fs.Int("payload", 0, "bytes of description text in each task")
@@ -54,8 +58,8 @@ func runPostLat(args []string) error {
 		}
 		want = append(want, n)
 	}
-	if *requests < 1 {
-		return errors.New("-requests must be positive")
+	if *requests < 1 || *conc < 1 {
+		return errors.New("-requests and -concurrency must be positive")
 	}
 	tgt, err := tf.start()
 	if err != nil {
@@ -69,13 +73,13 @@ func runPostLat(args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
 	var proj struct{ ID string }
 	if _, err := postJSON(ctx, httpc, "POST", tgt.URL+"/api/projects", map[string]any{"name": "postlat", "workingDir": "/tmp/bench"}, &proj); err != nil {
 		return err
 	}
-	fmt.Printf("maestro-bench postlat: %s, sockets on %s (permessage-deflate offered: %v), %d sequential POST /api/tasks per level, %d-byte descriptions\n",
-		tgt.URL, *path, *compress, *requests, *payload)
+	fmt.Printf("maestro-bench postlat: %s, sockets on %s (permessage-deflate offered: %v), %d POST /api/tasks per level from %d writer(s), %d-byte descriptions\n",
+		tgt.URL, *path, *compress, *requests, *conc, *payload)
 	fmt.Printf("machine: %s\n", machine())
 
 	wsURL := "ws" + strings.TrimPrefix(tgt.URL, "http") + *path
@@ -125,13 +129,33 @@ func runPostLat(args []string) error {
 		time.Sleep(300 * time.Millisecond)
 		startRecv := received.Load()
 		lat := make(durations, 0, *requests)
-		for i := 0; i < *requests; i++ {
-			t0 := time.Now()
-			if _, err := postJSON(ctx, httpc, "POST", tgt.URL+"/api/tasks",
-				map[string]any{"projectId": proj.ID, "title": "postlat " + strconv.Itoa(i), "description": desc}, nil); err != nil {
-				return err
-			}
-			lat = append(lat, time.Since(t0))
+		var latMu sync.Mutex
+		var next atomic.Int64
+		var failed atomic.Value
+		var ww sync.WaitGroup
+		began := time.Now()
+		for w := 0; w < *conc; w++ {
+			ww.Add(1)
+			go func() {
+				defer ww.Done()
+				for i := next.Add(1); i <= int64(*requests); i = next.Add(1) {
+					t0 := time.Now()
+					if _, err := postJSON(ctx, httpc, "POST", tgt.URL+"/api/tasks",
+						map[string]any{"projectId": proj.ID, "title": "postlat " + strconv.FormatInt(i, 10), "description": desc}, nil); err != nil {
+						failed.Store(err)
+						return
+					}
+					d := time.Since(t0)
+					latMu.Lock()
+					lat = append(lat, d)
+					latMu.Unlock()
+				}
+			}()
+		}
+		ww.Wait()
+		elapsed := time.Since(began)
+		if err, _ := failed.Load().(error); err != nil {
+			return err
 		}
 		// Every socket should have every event: wait for them briefly so that the count is meaningful.
 		expected := int64(*requests) * int64(level)
@@ -139,11 +163,11 @@ func runPostLat(args []string) error {
 			time.Sleep(10 * time.Millisecond)
 		}
 		s := lat.sorted()
-		r := postlatLevel{Sockets: level, Requests: *requests, P50ms: msf(s.pct(50)), P90ms: msf(s.pct(90)), P99ms: msf(s.pct(99)),
+		r := postlatLevel{Sockets: level, Requests: *requests, PerSec: float64(*requests) / elapsed.Seconds(), P50ms: msf(s.pct(50)), P90ms: msf(s.pct(90)), P99ms: msf(s.pct(99)),
 			MaxMs: msf(s[len(s)-1]), Delivered: received.Load() - startRecv, Expected: expected}
 		results = append(results, r)
-		fmt.Printf("sockets %5d: POST round trip p50 %s, p90 %s, p99 %s, max %s; events delivered %d of %d\n",
-			level, ms(s.pct(50)), ms(s.pct(90)), ms(s.pct(99)), ms(s[len(s)-1]), r.Delivered, r.Expected)
+		fmt.Printf("sockets %5d: %.0f writes/s; POST round trip p50 %s, p90 %s, p99 %s, max %s; events delivered %d of %d\n",
+			level, r.PerSec, ms(s.pct(50)), ms(s.pct(90)), ms(s.pct(99)), ms(s[len(s)-1]), r.Delivered, r.Expected)
 	}
 	fmt.Printf("load at end: %s\n", loadavg())
 	if *asJSON {

@@ -231,3 +231,83 @@ func TestGroupCommit_StorageFailureFailsTheBatch(t *testing.T) {
 		t.Fatal("the full disk failed nothing")
 	}
 }
+
+// flushRecorder is a publisher that also waits for the sockets (maestro.EventFlusher): each
+// AwaitWritten call is reported on calls and blocks until release is closed.
+type flushRecorder struct {
+	recorder
+	calls   chan flushCall
+	release chan struct{}
+}
+
+type flushCall struct {
+	seq    int64
+	budget bool
+}
+
+func (f *flushRecorder) AwaitWritten(ctx context.Context, seq int64) {
+	f.calls <- flushCall{seq: seq, budget: maestro.EventWaitFrom(ctx) != nil}
+	<-f.release
+}
+
+// TestInTx_AwaitsWrittenOffTheWriter: after its commit, a write waits for its events to be on the
+// sockets on its own goroutine, with the seq of its own last event — while it waits, other writes
+// commit and return, so one request's sockets never hold up another's commit.
+func TestInTx_AwaitsWrittenOffTheWriter(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	pub := &flushRecorder{calls: make(chan flushCall, 4), release: make(chan struct{})}
+	st.SetPublisher(pub)
+	ctx := maestro.WithEventWait(context.Background())
+	var last int64
+	waiting := make(chan error, 1)
+	go func() {
+		waiting <- st.InTx(ctx, func(q *store.Q) error {
+			for i := 0; i < 2; i++ {
+				if err := q.Emit(ctx, "task:created", "p1", map[string]int{"i": i}); err != nil {
+					return err
+				}
+			}
+			last = q.Emitted()[1].Seq
+			return nil
+		})
+	}()
+	var call flushCall
+	select {
+	case call = <-pub.calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("AwaitWritten was not called")
+	}
+	// The first write is now waiting for its sockets; a second one must still commit meanwhile.
+	other := make(chan error, 1)
+	go func() {
+		other <- st.InTx(context.Background(), func(q *store.Q) error {
+			return q.Emit(context.Background(), "task:updated", "p1", map[string]int{})
+		})
+	}()
+	select {
+	case <-pub.calls:
+		// The second write waits too; it is released with the first below.
+	case err := <-other:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write could not commit while another waited for its sockets")
+	}
+	select {
+	case <-waiting:
+		t.Fatal("the first write returned before AwaitWritten did")
+	default:
+	}
+	close(pub.release)
+	if err := <-waiting; err != nil {
+		t.Fatal(err)
+	}
+	if call.seq != last || !call.budget {
+		t.Fatalf("AwaitWritten(seq %d, budget %v), want seq %d with the request's budget", call.seq, call.budget, last)
+	}
+	if got := pub.get(); len(got) != 3 {
+		t.Fatalf("published %d events, want 3", len(got))
+	}
+}

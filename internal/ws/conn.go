@@ -92,6 +92,9 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *event
 	watchdog.Stop()
 	defer watchdog.Stop()
 	for {
+		// Calling Next again tells the subscription that the previous item's write has returned: the
+		// request that caused an event replies only then (events.Hub.AwaitWritten), so nothing may sit
+		// between a write and the next call.
 		it, err := sub.Next(ctx)
 		if err != nil {
 			return err

@@ -7,5 +7,6 @@
 // streaming switched off), /ws-status and the connection metrics.
 //
 // It must not: decide what events exist or their order (internal/events does), read the database
-// directly, or let one client's socket slow down another or a request.
+// directly, or let one client's socket slow down another, or a request beyond its bound (a write's reply
+// waits until its events are written to every socket, at most EVENT_FLUSH_TIMEOUT: see events.Hub.AwaitWritten).
 package ws
