@@ -9,7 +9,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"

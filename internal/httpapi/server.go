@@ -11,8 +11,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"

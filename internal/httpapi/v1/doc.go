@@ -2,5 +2,5 @@
 // They are served at /api/v1/... and, through the router's rewrite, at the unversioned /api/....
 //
 // Handlers are thin adapters: decode the request into a service input, call the service, return the
-// domain value. They never touch SQL or build error bodies themselves (internal/httpapi/apierr does).
+// domain value. They never touch SQL or build error bodies themselves (internal/apierr does).
 package v1

@@ -4,8 +4,8 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 )
 
 // ungatedPrefixes are the v2 paths the api-v2 flag never turns off: the flags themselves (or ops could

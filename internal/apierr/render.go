@@ -30,17 +30,14 @@ func VersionFrom(ctx context.Context) int {
 	return 1
 }
 
-// Logger is where internal errors are logged when the request carries no request-scoped logger (see
-// obs.WithLogger); the server replaces it at start.
-var Logger = slog.Default
-
-// logger returns the request-scoped logger of ctx (it carries request_id), or Logger tagged with the
-// request ID.
+// logger returns the request-scoped logger of ctx (it carries request_id). Every request gets one from
+// the access log before anything can fail; a context without one (a test calling the renderer directly)
+// logs through obs.Log's default, tagged with the request ID.
 func logger(ctx context.Context) *slog.Logger {
 	if obs.HasLogger(ctx) {
 		return obs.Log(ctx)
 	}
-	return Logger().With(obs.RequestIDKey, maestro.RequestIDFrom(ctx))
+	return obs.Log(ctx).With(obs.RequestIDKey, maestro.RequestIDFrom(ctx))
 }
 
 // FromError renders err for the request in ctx: a *maestro.Error keeps its code and message; anything
