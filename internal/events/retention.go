@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"time"
-
 )
 
 // pruneBatch bounds how many events one retention transaction deletes, so that pruning a large backlog
