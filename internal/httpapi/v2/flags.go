@@ -57,7 +57,7 @@ func apiOrigin(ctx context.Context, method string) flags.Origin {
 }
 
 func flagResult(s flags.State) *flagOutput {
-	return &flagOutput{Status: http.StatusOK, ETag: etagOf(s), Body: flagDTO(s)}
+	return &flagOutput{Status: http.StatusOK, ETag: s.VersionTag(), Body: flagDTO(s)}
 }
 
 // flagsV2 holds what the Flags operations need; each method serves one of them and is named
@@ -135,7 +135,7 @@ func (h flagsV2) setFlag(ctx context.Context, in *flagPutInput) (*flagOutput, er
 	if err != nil {
 		return nil, err
 	}
-	s, err := f.Set(ifMatch(ctx, in.IfMatch, "Flag '"+in.Key+"'"), in.Key, in.Body.Enabled, apiOrigin(ctx, http.MethodPut))
+	s, err := f.Set(ctx, in.Key, in.Body.Enabled, apiOrigin(ctx, http.MethodPut), ifMatch(in.IfMatch, "Flag '"+in.Key+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (h flagsV2) unsetFlag(ctx context.Context, in *flagDeleteInput) (*flagOutpu
 	if err != nil {
 		return nil, err
 	}
-	s, err := f.Unset(ifMatch(ctx, in.IfMatch, "Flag '"+in.Key+"'"), in.Key, apiOrigin(ctx, http.MethodDelete))
+	s, err := f.Unset(ctx, in.Key, apiOrigin(ctx, http.MethodDelete), ifMatch(in.IfMatch, "Flag '"+in.Key+"'"))
 	if err != nil {
 		return nil, err
 	}

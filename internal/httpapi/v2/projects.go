@@ -72,7 +72,7 @@ type projectOutput struct {
 }
 
 func projectResult(status int, p maestro.Project) *projectOutput {
-	out := &projectOutput{Status: status, ETag: etagOf(p), Body: projectDTO(p)}
+	out := &projectOutput{Status: status, ETag: p.VersionTag(), Body: projectDTO(p)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/projects/" + p.ID
 	}
@@ -125,7 +125,7 @@ func (h projectsV2) listProjects(ctx context.Context, in *projectListInput) (*pr
 }
 
 func (h projectsV2) createProject(ctx context.Context, in *projectCreateInput) (*projectOutput, error) {
-	p, err := h.svc.Create(ctx, maestro.ProjectCreate{Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description})
+	p, err := h.svc.Create(ctx, maestro.ProjectCreate{Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +145,9 @@ func (h projectsV2) getProject(ctx context.Context, in *projectGetInput) (*proje
 }
 
 func (h projectsV2) updateProject(ctx context.Context, in *projectPatchInput) (*projectOutput, error) {
-	p, err := h.svc.Update(ifMatch(ctx, in.IfMatch, "Project '"+in.ID+"'"), in.ID, maestro.ProjectPatch{
+	p, err := h.svc.Update(ctx, in.ID, maestro.ProjectPatch{
 		Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description,
-	})
+	}, ifMatch(in.IfMatch, "Project '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -155,5 +155,5 @@ func (h projectsV2) updateProject(ctx context.Context, in *projectPatchInput) (*
 }
 
 func (h projectsV2) deleteProject(ctx context.Context, in *deleteInput) (*struct{}, error) {
-	return nil, h.svc.Delete(ifMatch(ctx, in.IfMatch, "Project '"+in.ID+"'"), in.ID)
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Project '"+in.ID+"'"))
 }

@@ -72,7 +72,7 @@ type queueStepOutput struct {
 }
 
 func stepResult(status int, s maestro.QueueStep) *queueStepOutput {
-	return &queueStepOutput{Status: status, ETag: etagOf(s.Queue), Body: queueStepDTO(s)}
+	return &queueStepOutput{Status: status, ETag: s.Queue.VersionTag(), Body: queueStepDTO(s)}
 }
 
 // queueChecks is what every queue operation's description says about the checks they share.
@@ -133,7 +133,7 @@ func (h queuesV2) getQueue(ctx context.Context, in *queueGetInput) (*queueViewOu
 	if err != nil {
 		return nil, err
 	}
-	etag := etagOf(qu)
+	etag := qu.VersionTag()
 	if notModified(in.IfNoneMatch, etag) {
 		return &queueViewOutput{Status: http.StatusNotModified, ETag: etag}, nil
 	}
@@ -194,7 +194,7 @@ func (h queuesV2) skipQueueItem(ctx context.Context, in *IDPath) (*queueStepOutp
 }
 
 func (h queuesV2) pushQueueItem(ctx context.Context, in *queuePushInput) (*queueStepOutput, error) {
-	step, err := h.svc.Push(ctx, in.ID, in.Body.TaskID)
+	step, err := h.svc.Push(ctx, in.ID, in.Body.TaskID, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -133,7 +133,7 @@ type sessionOutput struct {
 }
 
 func sessionResult(status int, s maestro.Session) *sessionOutput {
-	out := &sessionOutput{Status: status, ETag: etagOf(s), Body: sessionDTO(s)}
+	out := &sessionOutput{Status: status, ETag: s.VersionTag(), Body: sessionDTO(s)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/sessions/" + s.ID
 	}
@@ -258,7 +258,7 @@ func (h sessionsV2) createSession(ctx context.Context, in *sessionCreateInput) (
 	s, err := h.svc.Create(ctx, maestro.SessionCreate{
 		ID: b.ID, ProjectID: b.ProjectID, TaskIDs: &taskIDs, Name: b.Name, AgentID: agent,
 		Strategy: string(b.Strategy), Status: string(b.Status), Env: b.Env, Metadata: json.RawMessage(b.Metadata),
-	})
+	}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -279,9 +279,9 @@ func (h sessionsV2) getSession(ctx context.Context, in *sessionGetInput) (*sessi
 
 func (h sessionsV2) updateSession(ctx context.Context, in *sessionPatchInput) (*sessionOutput, error) {
 	b := in.Body
-	s, err := h.svc.Update(ifMatch(ctx, in.IfMatch, "Session '"+in.ID+"'"), in.ID, maestro.SessionPatch{
+	s, err := h.svc.Update(ctx, in.ID, maestro.SessionPatch{
 		TaskIDs: b.TaskIDs, Status: wire.StringPtr(b.Status), AgentID: b.AgentID, Env: b.Env,
-	})
+	}, ifMatch(in.IfMatch, "Session '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (h sessionsV2) updateSession(ctx context.Context, in *sessionPatchInput) (*
 }
 
 func (h sessionsV2) deleteSession(ctx context.Context, in *deleteInput) (*struct{}, error) {
-	return nil, h.svc.Delete(ifMatch(ctx, in.IfMatch, "Session '"+in.ID+"'"), in.ID)
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Session '"+in.ID+"'"))
 }
 
 func (h sessionsV2) linkSessionTask(ctx context.Context, in *sessionTaskInput) (*sessionOutput, error) {
@@ -319,7 +319,7 @@ func (h sessionsV2) appendSessionTimeline(ctx context.Context, in *timelineAppen
 	b := in.Body
 	e, err := h.svc.AppendTimeline(ctx, in.ID, maestro.TimelineAppend{
 		Message: b.Message, Type: b.Type, TaskID: b.TaskID, Metadata: json.RawMessage(b.Metadata),
-	})
+	}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (h sessionsV2) listSessionEvents(ctx context.Context, in *entryListInput) (
 }
 
 func (h sessionsV2) appendSessionEvent(ctx context.Context, in *eventAppendInput) (*entryOutput, error) {
-	e, err := h.svc.AppendEvent(ctx, in.ID, maestro.SessionEventAppend{Type: in.Body.Type, Data: in.Body.Data})
+	e, err := h.svc.AppendEvent(ctx, in.ID, maestro.SessionEventAppend{Type: in.Body.Type, Data: in.Body.Data}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (h spawnV2) spawnSession(ctx context.Context, in *spawnInput) (*spawnOutput
 		ProjectID: b.ProjectID, TaskIDs: taskIDs, Role: string(b.Role), Strategy: string(b.Strategy),
 		SpawnSource: string(b.SpawnSource), SessionID: b.SessionID, SessionName: b.SessionName,
 		Skills: b.Skills, Context: json.RawMessage(b.Context),
-	})
+	}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,6 @@ func (h spawnV2) spawnSession(ctx context.Context, in *spawnInput) (*spawnOutput
 }
 
 func spawnResult(res maestro.SpawnResult) *spawnOutput {
-	return &spawnOutput{Status: http.StatusCreated, ETag: etagOf(res.Session),
+	return &spawnOutput{Status: http.StatusCreated, ETag: res.Session.VersionTag(),
 		Location: Prefix + "/sessions/" + res.Session.ID, Body: spawnDTO(res)}
 }

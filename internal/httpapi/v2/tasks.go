@@ -116,7 +116,7 @@ type taskOutput struct {
 }
 
 func taskResult(status int, t maestro.Task) *taskOutput {
-	out := &taskOutput{Status: status, ETag: etagOf(t), Body: taskDTO(t)}
+	out := &taskOutput{Status: status, ETag: t.VersionTag(), Body: taskDTO(t)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/tasks/" + t.ID
 	}
@@ -200,7 +200,7 @@ func (h tasksV2) createTask(ctx context.Context, in *taskCreateInput) (*taskOutp
 		ProjectID: b.ProjectID, Title: b.Title, Description: b.Description, Priority: string(b.Priority),
 		ParentID: b.ParentID, InitialPrompt: b.InitialPrompt, SkillIDs: b.SkillIDs,
 		Dependencies: b.Dependencies, SameProjectParent: true,
-	})
+	}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -231,11 +231,11 @@ func (h tasksV2) listTaskChildren(ctx context.Context, in *taskChildrenInput) (*
 
 func (h tasksV2) updateTask(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
 	b := in.Body
-	t, err := h.svc.Update(ifMatch(ctx, in.IfMatch, "Task '"+in.ID+"'"), in.ID, maestro.TaskPatch{
+	t, err := h.svc.Update(ctx, in.ID, maestro.TaskPatch{
 		Title: b.Title, Description: b.Description, Status: wire.StringPtr(b.Status),
 		SessionStatus: wire.StringPtr(b.SessionStatus), Priority: wire.StringPtr(b.Priority), SessionIDs: b.SessionIDs,
 		SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies,
-	})
+	}, ifMatch(in.IfMatch, "Task '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -243,5 +243,5 @@ func (h tasksV2) updateTask(ctx context.Context, in *taskPatchInput) (*taskOutpu
 }
 
 func (h tasksV2) deleteTask(ctx context.Context, in *deleteInput) (*struct{}, error) {
-	return nil, h.svc.Delete(ifMatch(ctx, in.IfMatch, "Task '"+in.ID+"'"), in.ID)
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Task '"+in.ID+"'"))
 }

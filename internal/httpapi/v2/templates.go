@@ -96,7 +96,7 @@ type templateOutput struct {
 type defaultTemplateOutput struct{ Body DefaultTemplate }
 
 func templateResult(status int, t maestro.Template) *templateOutput {
-	out := &templateOutput{Status: status, ETag: etagOf(t), Body: templateDTO(t)}
+	out := &templateOutput{Status: status, ETag: t.VersionTag(), Body: templateDTO(t)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/templates/" + t.ID
 	}
@@ -184,7 +184,7 @@ func (h templatesV2) listTemplates(ctx context.Context, in *templateListInput) (
 }
 
 func (h templatesV2) createTemplate(ctx context.Context, in *templateCreateInput) (*templateOutput, error) {
-	t, err := h.svc.Create(ctx, maestro.TemplateCreate{Name: in.Body.Name, Role: string(in.Body.Role), Content: in.Body.Content})
+	t, err := h.svc.Create(ctx, maestro.TemplateCreate{Name: in.Body.Name, Role: string(in.Body.Role), Content: in.Body.Content}, createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -200,9 +200,9 @@ func (h templatesV2) getTemplate(ctx context.Context, in *templateGetInput) (*te
 }
 
 func (h templatesV2) updateTemplate(ctx context.Context, in *templatePatchInput) (*templateOutput, error) {
-	t, err := h.svc.Update(ifMatch(ctx, in.IfMatch, "Template '"+in.ID+"'"), in.ID, maestro.TemplatePatch{
+	t, err := h.svc.Update(ctx, in.ID, maestro.TemplatePatch{
 		Name: in.Body.Name, Content: in.Body.Content,
-	})
+	}, ifMatch(in.IfMatch, "Template '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -210,9 +210,9 @@ func (h templatesV2) updateTemplate(ctx context.Context, in *templatePatchInput)
 }
 
 func (h templatesV2) replaceTemplate(ctx context.Context, in *templatePutInput) (*templateOutput, error) {
-	t, err := h.svc.Update(ifMatch(ctx, in.IfMatch, "Template '"+in.ID+"'"), in.ID, maestro.TemplatePatch{
+	t, err := h.svc.Update(ctx, in.ID, maestro.TemplatePatch{
 		Name: &in.Body.Name, Content: &in.Body.Content,
-	})
+	}, ifMatch(in.IfMatch, "Template '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -220,11 +220,11 @@ func (h templatesV2) replaceTemplate(ctx context.Context, in *templatePutInput) 
 }
 
 func (h templatesV2) deleteTemplate(ctx context.Context, in *deleteInput) (*struct{}, error) {
-	return nil, h.svc.Delete(ifMatch(ctx, in.IfMatch, "Template '"+in.ID+"'"), in.ID)
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Template '"+in.ID+"'"))
 }
 
 func (h templatesV2) resetTemplate(ctx context.Context, in *templateResetInput) (*templateOutput, error) {
-	t, err := h.svc.Reset(ifMatch(ctx, in.IfMatch, "Template '"+in.ID+"'"), in.ID)
+	t, err := h.svc.Reset(ctx, in.ID, ifMatch(in.IfMatch, "Template '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
 	}

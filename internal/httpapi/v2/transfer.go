@@ -168,7 +168,7 @@ func (h transferV2) exportProject(ctx context.Context, in *exportInput) (*export
 }
 
 func (h transferV2) importProject(ctx context.Context, in *importInput) (*importOutput, error) {
-	res, err := h.svc.Import(ctx, domainExport(in.Body), string(in.IDs))
+	res, err := h.svc.Import(ctx, domainExport(in.Body), string(in.IDs), createOpts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +176,6 @@ func (h transferV2) importProject(ctx context.Context, in *importInput) (*import
 }
 
 func importResult(res maestro.ImportResult) *importOutput {
-	return &importOutput{Status: http.StatusCreated, ETag: etagOf(res.Project),
+	return &importOutput{Status: http.StatusCreated, ETag: res.Project.VersionTag(),
 		Location: Prefix + "/projects/" + res.Project.ID, Body: importDTO(res)}
 }
