@@ -50,6 +50,7 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	api.UseMiddleware(wire.LimitBody)
 	registerHealth(api, d)
 	registerProjects(api, d)
 	registerTasks(api, d)

@@ -64,28 +64,28 @@ func registerAdmin(api huma.API, d Deps) {
 	}
 
 	h := adminV2{d: d, level: level}
-	huma.Register(api, huma.Operation{
+	huma.Register(api, ungated(huma.Operation{
 		OperationID: "v2-get-log-level", Method: http.MethodGet, Path: Prefix + "/admin/log-level", Tags: []string{tag},
 		Summary:     "Get the log level",
 		Description: "The minimum level the server logs right now (set at start by LOG_LEVEL, changed by PUT or SIGHUP).",
-	}, h.getLogLevel)
+	}), h.getLogLevel)
 
-	huma.Register(api, huma.Operation{
+	huma.Register(api, ungated(huma.Operation{
 		OperationID: "v2-set-log-level", Method: http.MethodPut, Path: Prefix + "/admin/log-level", Tags: []string{tag},
 		Summary: "Change the log level",
 		Description: "Changes the minimum level logged, at once and for every log destination, until the next change, " +
 			"SIGHUP (which re-applies LOG_LEVEL from the configuration) or restart. The change is logged and audited.",
 		MaxBodyBytes: maestro.MaxBodyBytes,
-	}, h.setLogLevel)
+	}), h.setLogLevel)
 
-	huma.Register(api, huma.Operation{
+	huma.Register(api, ungated(huma.Operation{
 		OperationID: "v2-list-audit", Method: http.MethodGet, Path: Prefix + "/admin/audit", Tags: []string{tag},
 		Summary: "List the audit log",
 		Description: "Every mutating request (POST, PUT, PATCH, DELETE), refused ones included, newest first: when, " +
 			"who (actor), method, route template, the entity acted on, the status and the request id. Cursor-paginated; " +
 			"entries older than AUDIT_RETENTION (default 90 days) are pruned.",
 		Errors: []int{http.StatusUnprocessableEntity},
-	}, h.listAudit)
+	}), h.listAudit)
 }
 
 func (h adminV2) getLogLevel(ctx context.Context, _ *struct{}) (*logLevelOutput, error) {

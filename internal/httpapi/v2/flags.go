@@ -78,27 +78,27 @@ func registerFlags(api huma.API, d Deps) {
 	const tag = "Flags"
 
 	h := flagsV2{fl: d.Flags}
-	huma.Register(api, op("list-flags", http.MethodGet, Prefix+"/flags", tag, "List feature flags",
+	huma.Register(api, ungated(op("list-flags", http.MethodGet, Prefix+"/flags", tag, "List feature flags",
 		"Every feature flag with its value, default and source. Never gated: ops can always see and change flags.\n\n"+
 			"Flags can also be changed with `maestro-server flags set|unset|import` on the server's machine; "+
-			"such changes take effect within a second."),
+			"such changes take effect within a second.")),
 		h.listFlags)
 
-	huma.Register(api, op("get-flag", http.MethodGet, Prefix+"/flags/{key}", tag, "Get a feature flag",
+	huma.Register(api, ungated(op("get-flag", http.MethodGet, Prefix+"/flags/{key}", tag, "Get a feature flag",
 		"One flag with its value, default and source, and its ETag (If-None-Match answers 304 while it is unchanged).",
-		http.StatusNotModified),
+		http.StatusNotModified)),
 		h.getFlag)
 
-	huma.Register(api, op("set-flag", http.MethodPut, Prefix+"/flags/{key}", tag, "Set a feature flag",
+	huma.Register(api, ungated(op("set-flag", http.MethodPut, Prefix+"/flags/{key}", tag, "Set a feature flag",
 		"Sets the flag on or off. It takes effect for the next request; the change is broadcast as "+
 			"`flag:updated` and recorded in the audit log (who, old and new value), all in one transaction.",
-		http.StatusPreconditionFailed),
+		http.StatusPreconditionFailed)),
 		h.setFlag)
 
-	huma.Register(api, op("unset-flag", http.MethodDelete, Prefix+"/flags/{key}", tag, "Unset a feature flag",
+	huma.Register(api, ungated(op("unset-flag", http.MethodDelete, Prefix+"/flags/{key}", tag, "Unset a feature flag",
 		"Returns the flag to its coded default and answers the flag as it now is. Broadcast as `flag:updated` "+
 			"and audited like a set.",
-		http.StatusPreconditionFailed),
+		http.StatusPreconditionFailed)),
 		h.unsetFlag)
 }
 

@@ -49,6 +49,8 @@ Only successful creates are remembered: a failed one may be retried with the sam
 const (
 	// metaIdempotent marks a create that honours Idempotency-Key.
 	metaIdempotent = "maestro.idempotent"
+	// metaUngated marks an operation the api-v2 flag never turns off.
+	metaUngated = "maestro.ungated"
 )
 
 // op builds a v2 operation. Every v2 operation may answer 404 FEATURE_DISABLED (api-v2 off) and 500;
@@ -68,6 +70,16 @@ func create(o huma.Operation) huma.Operation {
 	}
 	o.Metadata[metaIdempotent] = true
 	o.Description += "\n\nSend `Idempotency-Key` to make retries safe: a repeated key returns the first response and creates nothing."
+	return o
+}
+
+// ungated marks an operation that stays on while api-v2 is off: the flags themselves (or ops could not
+// turn v2 back on) and the admin operations.
+func ungated(o huma.Operation) huma.Operation {
+	if o.Metadata == nil {
+		o.Metadata = map[string]any{}
+	}
+	o.Metadata[metaUngated] = true
 	return o
 }
 

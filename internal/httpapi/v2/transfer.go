@@ -9,9 +9,9 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
-// ImportPath is the route of the project import, the one v2 request whose body may exceed
-// maestro.MaxBodyBytes (up to maestro.MaxImportBytes).
-const ImportPath = Prefix + "/projects/import"
+// importPath is the route of the project import, the one v2 operation whose body may exceed
+// maestro.MaxBodyBytes (its MaxBodyBytes is maestro.MaxImportBytes).
+const importPath = Prefix + "/projects/import"
 
 // ExportDocument is a project export: what GET /api/v2/projects/{id}/export answers and what
 // POST /api/v2/projects/import takes. Every member is required (lists may be empty).
@@ -140,7 +140,7 @@ func registerTransfer(api huma.API, d Deps) {
 			"POST /api/v2/projects/import takes it back."+exportFormatDoc),
 		h.exportProject)
 
-	o := create(op("import-project", http.MethodPost, ImportPath, tag, "Import a project",
+	o := create(op("import-project", http.MethodPost, importPath, tag, "Import a project",
 		"Stores an export document in one transaction and answers 201 with the project, the id map and counts. "+
 			"Every timestamp of the document is kept.\n\n"+
 			"With ids=new (the default) the project, every task and every session get new ids and every reference is "+

@@ -2,8 +2,10 @@ package wire
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
@@ -51,4 +53,18 @@ func StringPtr[T ~string](p *T) *string {
 	}
 	s := string(*p)
 	return &s
+}
+
+// LimitBody is a huma middleware that refuses a request whose declared length (Content-Length) is
+// larger than its operation accepts (MaxBodyBytes) with 413 PAYLOAD_TOO_LARGE, before anything reads
+// the body. A body sent without a length is bounded as it is read (by huma, and by the v2 idempotency
+// middleware).
+func LimitBody(ctx huma.Context, next func(huma.Context)) {
+	if limit := ctx.Operation().MaxBodyBytes; limit > 0 {
+		if n, err := strconv.ParseInt(ctx.Header("Content-Length"), 10, 64); err == nil && n > limit {
+			apierr.WriteContext(ctx, maestro.Errorf(maestro.CodePayloadTooLarge, "request body is larger than %d bytes", limit))
+			return
+		}
+	}
+	next(ctx)
 }
