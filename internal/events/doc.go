@@ -10,6 +10,9 @@
 // request wait, after its commit and bounded by its budget, until every live subscriber's writer has
 // written its events (AwaitWritten: "events before the HTTP reply", DESIGN §12).
 //
+// It reads and prunes the outbox through the Outbox interface (*store.Store implements it) and never
+// imports the store, so that the packages serving events depend on neither the store nor the database.
+//
 // It must not: block a publisher (the store calls Publish on its writer goroutine, while it holds the
 // write lock; the waiting happens in AwaitWritten, on the request's goroutine), let one slow subscriber
 // hold a request beyond its budget, know any wire format (internal/ws encodes envelopes), or write

@@ -8,5 +8,8 @@
 //
 // It must not: decide what events exist or their order (internal/events does), read the database
 // directly, or let one client's socket slow down another, or a request beyond its bound (a write's reply
-// waits until its events are written to every socket, at most EVENT_FLUSH_TIMEOUT: see events.Hub.AwaitWritten).
+// waits until its events are written to every socket, at most EVENT_FLUSH_TIMEOUT: see
+// events.Hub.AwaitWritten). It renders its refusals with internal/apierr, like the REST handlers, and
+// learns the flags that gate it as functions and key names in its Options, so that it depends on
+// neither the flags package nor, through it, the store.
 package ws
