@@ -181,7 +181,10 @@ func startLive(ctx context.Context, cfg *config.Config, st *store.Store, fl *fla
 	if flush == 0 {
 		flush = -1 // EVENT_FLUSH_TIMEOUT=0: replies do not wait for the sockets
 	}
-	hub, err := events.New(ctx, st, events.Options{Logger: log, Retention: cfg.EventRetention, FlushTimeout: flush, Registerer: metrics})
+	hub, err := events.New(ctx, st, events.Options{
+		Logger: log, Retention: cfg.EventRetention, Registerer: metrics, FlushTimeout: flush,
+		FlushEnabled: func() bool { return fl.Enabled(context.Background(), flags.WSFlushWait) },
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}

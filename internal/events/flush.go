@@ -34,15 +34,15 @@ func (w *waiter) release() {
 
 // AwaitWritten returns once every live subscriber's socket writer has written each event up to seq —
 // or filtered it out — or when the request's wait budget (maestro.EventWaitFrom; Options.FlushTimeout
-// from the first wait on) is spent, or ctx ends. Without a budget in ctx, or with waiting switched off,
-// it returns at once. Subscriptions that start after the events were published do not count: they get
+// from the first wait on) is spent, or ctx ends. Without a budget in ctx, or with waiting switched off
+// (a negative FlushTimeout, or FlushEnabled false), it returns at once. Subscriptions that start after the events were published do not count: they get
 // them by replay or not at all. It implements maestro.EventFlusher; the store calls it after a commit.
 func (h *Hub) AwaitWritten(ctx context.Context, seq int64) {
 	if h.opts.FlushTimeout < 0 {
 		return
 	}
 	budget := maestro.EventWaitFrom(ctx)
-	if budget == nil {
+	if budget == nil || (h.opts.FlushEnabled != nil && !h.opts.FlushEnabled()) {
 		return
 	}
 	start := time.Now()

@@ -94,6 +94,24 @@ func TestAwaitWritten(t *testing.T) {
 		waitClosed(t, inBackground(func() { e.emit("task:created", "p1", 1) }), "commit without budget")
 	})
 
+	t.Run("switched off, nothing waits", func(t *testing.T) {
+		t.Parallel()
+		var on atomic.Bool
+		e := newEnv(t, events.Options{FlushTimeout: 10 * time.Second, FlushEnabled: on.Load})
+		sub := e.hub.Subscribe(events.SubscribeOptions{}) // never read
+		defer sub.Close()
+		waitClosed(t, inBackground(func() { e.emitWaiting("task:created") }), "commit with the wait switched off")
+		on.Store(true)
+		committed := inBackground(func() { e.emitWaiting("task:created") })
+		select {
+		case <-committed:
+			t.Fatal("switched on again, the commit did not wait for the unread subscriber")
+		case <-time.After(50 * time.Millisecond):
+		}
+		sub.Close()
+		waitClosed(t, committed, "commit")
+	})
+
 	t.Run("a subscriber that filters the events out is not waited for", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, long)

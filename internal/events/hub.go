@@ -45,6 +45,9 @@ type Options struct {
 	// FlushTimeout bounds each request's AwaitWritten (DefaultFlushTimeout when zero; negative: requests
 	// do not wait for the sockets at all).
 	FlushTimeout time.Duration
+	// FlushEnabled, when it returns false, lets AwaitWritten return at once (the ws-flush-wait flag).
+	// Nil means always enabled.
+	FlushEnabled func() bool
 	// Registerer receives the hub's metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
 }
