@@ -14,11 +14,12 @@ import (
 // subscription that has not written the request's last event yet, and each subscription releases it as
 // soon as its writer has written that event (Next acknowledges the item it returned before). The wait
 // is bounded by the request's budget; a subscription that did not make it in time is marked lagging and
-// not waited for again until it has caught up, so a stalled socket costs the requests at most one bound
-// (it gets the events later, or is closed as slow, as without any waiting).
+// not waited for again until it has caught up, so a stalled socket costs one bound to the requests
+// waiting when it stalled, not one to every request after (it gets the events later, or is closed as
+// slow, as without any waiting).
 
 // waiter is one AwaitWritten call: done closes when every subscription it registered with has written
-// the events up to seq, left, or ended.
+// the events up to seq or has ended.
 type waiter struct {
 	seq  int64
 	n    atomic.Int32 // subscriptions still to release it, plus one held by the registering call
@@ -35,8 +36,9 @@ func (w *waiter) release() {
 // AwaitWritten returns once every live subscriber's socket writer has written each event up to seq —
 // or filtered it out — or when the request's wait budget (maestro.EventWaitFrom; Options.FlushTimeout
 // from the first wait on) is spent, or ctx ends. Without a budget in ctx, or with waiting switched off
-// (a negative FlushTimeout, or FlushEnabled false), it returns at once. Subscriptions that start after the events were published do not count: they get
-// them by replay or not at all. It implements maestro.EventFlusher; the store calls it after a commit.
+// (a negative FlushTimeout, or FlushEnabled false), it returns at once. Subscriptions that start after
+// the events were published do not count: they get them by replay or not at all. It implements
+// maestro.EventFlusher; the store calls it after a commit.
 func (h *Hub) AwaitWritten(ctx context.Context, seq int64) {
 	if h.opts.FlushTimeout < 0 {
 		return
