@@ -38,6 +38,9 @@ func (s *Server) serveConn(ctx context.Context, log *slog.Logger, conn *websocke
 	go func() { defer wg.Done(); s.heartbeat(ctx, conn, cl.cancel) }()
 
 	err := s.writeLoop(ctx, conn, sub, ep)
+	// Nothing more is written to this socket: end the subscription now rather than after the close
+	// handshake (which may wait seconds for the peer), so that no request waits for it meanwhile.
+	sub.Close()
 	cl.state.Store(stateClosing)
 	s.closeConn(ctx, log, conn, err)
 	cl.cancel(errPeerGone) // stops the heartbeat if it is still running
