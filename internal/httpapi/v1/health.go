@@ -11,9 +11,9 @@ import (
 
 // Health is the body of GET /health: the v1 fields plus per-component states (DESIGN §12).
 type Health struct {
-	Status     string                             `json:"status" enum:"ok,degraded" doc:"ok, or degraded when a component is not ok."`
-	Timestamp  int64                              `json:"timestamp" doc:"Server time, ms since the epoch."`
-	Uptime     float64                            `json:"uptime" doc:"Seconds since start."`
+	Status     string                     `json:"status" enum:"ok,degraded" doc:"ok, or degraded when a component is not ok."`
+	Timestamp  int64                      `json:"timestamp" doc:"Server time, ms since the epoch."`
+	Uptime     float64                    `json:"uptime" doc:"Seconds since start."`
 	Components map[string]ComponentHealth `json:"components" doc:"State of each component."`
 }
 
