@@ -64,8 +64,9 @@ lint:
 
 ## bench: the performance figures of DESIGN §10, each against a server it starts on loopback and stops:
 ## REST throughput (health, GET task, POST task, list of 1,000), the handler cost without the network,
-## WebSocket fan-out to 1,000 clients (without and with permessage-deflate offered), and start-up time
-## and memory over 1M tasks (SCALE_TASKS; building that database takes a few minutes).
+## WebSocket fan-out to 1,000 clients (without and with permessage-deflate offered), what a write's wait
+## for its sockets costs (POST latency with 0, 10 and 1,000 sockets), and start-up time and memory over
+## 1M tasks (SCALE_TASKS; building that database takes a few minutes).
 BENCH_FLAGS ?=
 SCALE_TASKS ?= 1000000
 bench: build
@@ -74,6 +75,7 @@ bench: build
 	$(GO) test -run '^$$' -bench Handler -benchmem -benchtime 2s ./internal/httpapi/
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 $(BENCH_FLAGS)
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 -compress $(BENCH_FLAGS)
+	./bin/maestro-bench postlat -server $(BIN) -sockets 0,10,1000 -requests 500
 	./bin/maestro-bench scale -server $(BIN) -tasks $(SCALE_TASKS)
 
 fmt:
