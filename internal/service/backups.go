@@ -45,6 +45,12 @@ func (b *Backups) Take(ctx context.Context, kind string) (maestro.BackupInfo, er
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	info, err := b.take(ctx, kind)
+	if err != nil && ctx.Err() != nil {
+		// Stopped by shutdown or by the caller going away: not a failure of the backup itself, so it
+		// is neither counted nor reported by Health. No file is left either way.
+		b.log.Warn("backup interrupted", "kind", kind, "error", err)
+		return maestro.BackupInfo{}, err
+	}
 	if err != nil {
 		b.failed.Add(1)
 		msg := fmt.Sprintf("backup failed at %s: %v", b.now().UTC().Format(time.RFC3339), err)
