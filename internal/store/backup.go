@@ -271,6 +271,12 @@ func Restore(ctx context.Context, src, dbPath string, now time.Time) (RestoreRes
 	}
 	defer func() { _ = lock.Unlock() }()
 
+	// A file with a non-empty WAL beside it is a live database (its newest commits are in the WAL,
+	// which a copy of the file alone would lose), not a backup.
+	if st, err := os.Stat(src + "-wal"); err == nil && st.Size() > 0 {
+		return res, fmt.Errorf("%w: %s has a non-empty write-ahead log (%s-wal): it is a live database, not a backup; "+
+			"take a backup of it with 'maestro-server backup'", ErrNotDatabase, src, src)
+	}
 	tmp := tempName(dbPath)
 	ok := false
 	defer func() {

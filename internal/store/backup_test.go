@@ -272,6 +272,54 @@ func TestRestore(t *testing.T) {
 		})
 	}
 
+	// A server killed with its WAL full of commits: the restore folds them into the kept database.
+	t.Run("crashed server's WAL", func(t *testing.T) {
+		t.Parallel()
+		live := filepath.Join(t.TempDir(), "maestro.db")
+		st, err := store.Open(ctx, store.Options{Path: live, NoBackup: true, Logger: quietLog()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.InTx(ctx, func(q *store.Q) error {
+			if err := q.InsertProject(ctx, project("p")); err != nil {
+				return err
+			}
+			return q.InsertTask(ctx, task("t-in-wal", "p"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Copying the open database and its WAL is what a crash leaves on disk.
+		path := filepath.Join(t.TempDir(), "maestro.db")
+		copyTo(t, live, path)
+		copyTo(t, live+"-wal", path+"-wal")
+		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+			t.Fatalf("the WAL is empty (%v): the case is not set up", err)
+		}
+		// The live database itself cannot be restored from: its WAL is not in the file.
+		if _, err := store.Restore(ctx, live, filepath.Join(t.TempDir(), "x.db"), time.Now()); !errors.Is(err, store.ErrNotDatabase) ||
+			!strings.Contains(err.Error(), "write-ahead log") {
+			t.Errorf("restore from a live database: %v", err)
+		}
+		res, err := store.Restore(ctx, good, path, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev, err := store.Open(ctx, store.Options{Path: res.Previous, NoBackup: true, NoMigrate: true, Logger: quietLog()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prev.Close()
+		if ok, _ := prev.Read().TaskExists(ctx, "t-in-wal"); !ok {
+			t.Error("the kept database lost the commits of its WAL")
+		}
+		if _, err := os.Stat(path + "-wal"); err == nil {
+			if fi, _ := os.Stat(path + "-wal"); fi.Size() > 0 {
+				t.Error("the old WAL is left beside the restored database")
+			}
+		}
+	})
+
 	t.Run("ok", func(t *testing.T) {
 		t.Parallel()
 		path := liveDB(t)
