@@ -31,29 +31,24 @@ type importPredecessorInput struct{ Body PredecessorImportRequest }
 
 type importPredecessorOutput struct{ Body maestro.PredecessorReport }
 
+// registerAdminData adds the data operations of the admin group. Like every admin operation they stay
+// on while api-v2 is off; the admin-data flag gates them instead.
 func registerAdminData(api huma.API, d Deps) {
 	h := adminData{d: d}
 	const tag = "Admin"
-	huma.Register(api, huma.Operation{
-		OperationID: "v2-admin-backup", Method: http.MethodPost, Path: Prefix + "/admin/backup", Tags: []string{tag},
-		Summary: "Take a backup",
-		Description: "Writes an online, consistent copy of the database (VACUUM INTO) into DATA_DIR/backups while the " +
-			"server keeps serving writes, and answers its path, size and integrity result. The copy holds every write " +
-			"committed before the backup started and passed PRAGMA integrity_check before this answers; a failed backup " +
+	huma.Register(api, ungated(op("admin-backup", http.MethodPost, Prefix+"/admin/backup", tag, "Take a backup",
+		"Writes an online, consistent copy of the database (VACUUM INTO) into DATA_DIR/backups while the "+
+			"server keeps serving writes, and answers its path, size and integrity result. The copy holds every write "+
+			"committed before the backup started and passed PRAGMA integrity_check before this answers; a failed backup "+
 			"leaves no file. The oldest backups beyond BACKUP_KEEP are deleted. Gated by the admin-data flag.",
-		Errors: []int{http.StatusNotFound, http.StatusServiceUnavailable},
-	}, h.backup)
-	huma.Register(api, huma.Operation{
-		OperationID: "v2-admin-import", Method: http.MethodPost, Path: Prefix + "/admin/import", Tags: []string{tag},
-		Summary: "Import the predecessor's data directory",
-		Description: "The same import as `maestro-server import --from DIR`, run by this server on its own database " +
-			"(which it holds, so the command line refuses): the TypeScript predecessor's data directory `from` (a path on " +
-			"the server's machine) is read in one transaction, with the predecessor loader's defaults; records already " +
-			"stored are left alone (or overwritten with `update`); corrupt files and records this server cannot hold are " +
+		http.StatusServiceUnavailable)), h.backup)
+	huma.Register(api, ungated(op("admin-import", http.MethodPost, Prefix+"/admin/import", tag, "Import the predecessor's data directory",
+		"The same import as `maestro-server import --from DIR`, run by this server on its own database "+
+			"(which it holds, so the command line refuses): the TypeScript predecessor's data directory `from` (a path on "+
+			"the server's machine) is read in one transaction, with the predecessor loader's defaults; records already "+
+			"stored are left alone (or overwritten with `update`); corrupt files and records this server cannot hold are "+
 			"reported and skipped. Nothing is broadcast; one audit row records the counts. Gated by the admin-data flag.",
-		MaxBodyBytes: maestro.MaxBodyBytes,
-		Errors:       []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
-	}, h.importPredecessor)
+		http.StatusUnprocessableEntity, http.StatusServiceUnavailable)), h.importPredecessor)
 }
 
 func (h adminData) enabled(ctx context.Context) error {
