@@ -124,6 +124,16 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	ctx := context.Background()
+	// Changing the schema under a running server would break it: up and down take the database's lock
+	// (and refuse while a server holds it); status only reads.
+	if sub != "status" {
+		lock, err := store.LockDB(cfg.DBPath, "migrate")
+		if err != nil {
+			fmt.Fprintf(stderr, "maestro-server: %v\n", inUseHint(err))
+			return exitFail
+		}
+		defer func() { _ = lock.Unlock() }()
+	}
 	st, err := store.Open(ctx, store.Options{Path: cfg.DBPath, NoMigrate: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "maestro-server: %v\n", err)

@@ -128,8 +128,12 @@ func runImport(ctx context.Context, cfg *config.Config, fsys fs.FS, opts maestro
 		path = filepath.Join(scratch, "maestro.db")
 	} else {
 		lock, err := store.LockDB(path, "import")
+		if errors.Is(err, store.ErrInUse) {
+			return maestro.PredecessorReport{}, fmt.Errorf("%w; stop the server first, or let it import: "+
+				`POST /api/v2/admin/import {"from": "<absolute path>"}`, err)
+		}
 		if err != nil {
-			return maestro.PredecessorReport{}, inUseHint(err)
+			return maestro.PredecessorReport{}, err
 		}
 		defer func() { _ = lock.Unlock() }()
 	}
