@@ -450,8 +450,23 @@ func (im *predImporter) importTemplates(ctx context.Context) error {
 					"unedited default %s template: this server's own default is kept", t.Role)
 				continue
 			}
-			im.problem(maestro.ProblemChanged, "template", t.ID, r.File,
-				"edited default %s template: imported with its text as a custom template (isDefault false); this server's default is kept", t.Role)
+			ours, err := ourDefault(ctx, q, t.Role)
+			if err != nil {
+				return err
+			}
+			if ours != nil && ours.Content != DefaultTemplateContent(t.Role) && t.CreatedAt <= ours.CreatedAt {
+				// Our default was edited too: the imported text must not take the role lookup (the oldest
+				// template of the role) from it, so it is stamped as created just after ours.
+				t.CreatedAt = ours.CreatedAt + 1
+				t.UpdatedAt = max(t.UpdatedAt, t.CreatedAt)
+				im.problem(maestro.ProblemChanged, "template", t.ID, r.File,
+					"edited default %s template: imported with its text as a custom template (isDefault false), "+
+						"created after this server's edited default, which keeps serving the role", t.Role)
+			} else {
+				im.problem(maestro.ProblemChanged, "template", t.ID, r.File,
+					"edited default %s template: imported with its text as a custom template (isDefault false), "+
+						"which serves the role ahead of this server's unedited default", t.Role)
+			}
 		}
 		if err := q.InsertTemplate(ctx, maestro.Template{
 			ID: t.ID, Name: t.Name, Role: t.Role, Content: t.Content, IsDefault: false,
@@ -462,6 +477,20 @@ func (im *predImporter) importTemplates(ctx context.Context) error {
 		im.rep.Templates.Imported++
 	}
 	return nil
+}
+
+// ourDefault is this server's default template of role, or nil.
+func ourDefault(ctx context.Context, q *store.Q, role string) (*maestro.Template, error) {
+	all, err := q.ListTemplates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if all[i].IsDefault && all[i].Role == role {
+			return &all[i], nil
+		}
+	}
+	return nil, nil
 }
 
 func (im *predImporter) importProjects(ctx context.Context) error {
@@ -659,8 +688,16 @@ func predSessionOf(v predSession) maestro.Session {
 		ID: v.ID, ProjectID: v.ProjectID, TaskIDs: dedupe(taskIDs), Name: deref(v.Name, "Session "+v.ID),
 		AgentID: v.AgentID, Env: env, Strategy: deref(v.Strategy, maestro.StrategySimple),
 		Status: deref(v.Status, maestro.SessionIdle), StartedAt: startedAt, LastActivity: lastActivity,
-		CompletedAt: v.CompletedAt, Hostname: v.Hostname, Platform: v.Platform, Metadata: v.Metadata,
+		CompletedAt: v.CompletedAt, Hostname: v.Hostname, Platform: v.Platform, Metadata: compactMetadata(v.Metadata),
 	}
+}
+
+// compactMetadata strips the pretty-printing of the files from a session's metadata (nil stays nil).
+func compactMetadata(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	return compactJSON(raw)
 }
 
 func (im *predImporter) importSessions(ctx context.Context) error {

@@ -561,3 +561,37 @@ func writeDir(t testing.TB, files map[string]string) string {
 	writeFiles(t, dir, files)
 	return dir
 }
+
+// TestPredecessorImport_EditedDefaults: an edited predecessor default never takes the role from a
+// default the user edited here; it serves the role only while ours is unedited.
+func TestPredecessorImport_EditedDefaults(t *testing.T) {
+	t.Parallel()
+	edited := map[string]string{
+		"templates/w.json": `{"id": "tmpl_w", "name": "Default Worker Template", "role": "worker", "content": "their worker", "isDefault": true, "createdAt": 1, "updatedAt": 2}`,
+		"templates/o.json": `{"id": "tmpl_o", "name": "Default Orchestrator Template", "role": "orchestrator", "content": "their orchestrator", "isDefault": true, "createdAt": 1, "updatedAt": 2}`,
+	}
+	env := apitest.New(t)
+	ctx := context.Background()
+	if err := env.Services.Templates.SeedDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ourWorker := get(t, env, "/api/templates/role/worker").Object(t)
+	if r := env.Do(http.MethodPut, "/api/templates/"+ourWorker["id"].(string), map[string]any{"content": "our worker, edited"}); r.Status != 200 {
+		t.Fatalf("edit our default: %d %s", r.Status, r.Body)
+	}
+	rep := importDir(t, env, writeDir(t, edited), maestro.PredecessorOptions{})
+	if rep.Templates != (maestro.ImportTally{Imported: 2}) {
+		t.Fatalf("templates %+v", rep.Templates)
+	}
+	// Ours was edited: it keeps the worker role; the imported text is there, as a custom template.
+	if w := get(t, env, "/api/templates/role/worker").Object(t); w["content"] != "our worker, edited" {
+		t.Errorf("worker role serves %v", w["content"])
+	}
+	if w := get(t, env, "/api/templates/tmpl_w").Object(t); w["content"] != "their worker" || w["isDefault"] != false {
+		t.Errorf("imported worker %v", w)
+	}
+	// Ours is unedited: the imported edited text serves the orchestrator role, as the predecessor did.
+	if o := get(t, env, "/api/templates/role/orchestrator").Object(t); o["id"] != "tmpl_o" || o["content"] != "their orchestrator" {
+		t.Errorf("orchestrator role serves %v", o)
+	}
+}
