@@ -47,7 +47,8 @@ var errDryRun = errors.New("service: dry run")
 // are. A record whose id is already stored is left as it is and counted as existing, or overwritten
 // with opts.Update, so a second run imports nothing new and changes nothing.
 //
-// A file that is not a readable record (bad JSON, a wrong type, no id) is reported as corrupt and
+// A directory without any of the five subdirectories is VALIDATION_ERROR (field from): most likely the
+// wrong directory was named. A file that is not a readable record (bad JSON, a wrong type, no id) is reported as corrupt and
 // skipped; the rest imports. Records this schema cannot hold are reported and skipped: a task or session
 // whose project does not exist, a template of an unknown role, a queue naming one task twice or with a
 // current index outside its items. References the predecessor left dangling are imported the way it
@@ -68,6 +69,10 @@ var errDryRun = errors.New("service: dry run")
 // With opts.DryRun the whole import runs and is rolled back: the report is what a real run would do.
 func (s *Predecessor) Import(ctx context.Context, fsys fs.FS, opts maestro.PredecessorOptions) (maestro.PredecessorReport, error) {
 	files := readPredecessorDir(fsys)
+	if !files.found {
+		return maestro.PredecessorReport{}, maestro.InvalidField("from",
+			"the directory has none of projects/, tasks/, sessions/, queues/, templates/: it is not the predecessor's DATA_DIR")
+	}
 	var rep maestro.PredecessorReport
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		// The writer may run fn again after a failed group commit: every count starts here.
@@ -101,6 +106,8 @@ type predFiles struct {
 	queues    []predRecord[predQueue]
 	templates []predRecord[predTemplate]
 	corrupt   []maestro.PredecessorProblem
+	// found says whether any of the five directories exists.
+	found bool
 }
 
 type predRecord[T any] struct {
@@ -229,6 +236,9 @@ func readPredecessorDir(fsys fs.FS) *predFiles {
 // defaults; it gets the file name without .json), appending good ones to out and bad ones to f.corrupt.
 func readRecords[T any](fsys fs.FS, dir, entity string, f *predFiles, out *[]predRecord[T], check func(*T, string) error) {
 	entries, err := fs.ReadDir(fsys, dir)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		f.found = true
+	}
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			f.corrupt = append(f.corrupt, maestro.PredecessorProblem{Kind: maestro.ProblemCorrupt, Entity: entity,

@@ -595,3 +595,12 @@ func TestPredecessorImport_EditedDefaults(t *testing.T) {
 		t.Errorf("orchestrator role serves %v", o)
 	}
 }
+
+func TestPredecessorImport_NotADataDir(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, err := env.Services.Predecessor.Import(context.Background(), os.DirFS(writeDir(t, map[string]string{"notes.txt": "x"})), maestro.PredecessorOptions{})
+	if maestro.ErrorCode(err) != maestro.CodeValidation || !strings.Contains(err.Error(), "not the predecessor's DATA_DIR") {
+		t.Fatalf("err = %v", err)
+	}
+}
