@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/config"
+	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/service"
 	"github.com/maestro-hq/maestro-server/internal/store"
@@ -105,7 +106,7 @@ func importCmd(args []string, stdout, stderr io.Writer) int {
 	if fl["json"] != "" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
+		_ = enc.Encode(v2.PredecessorReportDTO(rep))
 		return exitOK
 	}
 	printImportReport(stdout, dir, cfg.DBPath, rep)

@@ -18,15 +18,15 @@ type PredecessorOptions struct {
 // ImportTally counts what an import did with the records of one entity.
 type ImportTally struct {
 	// Imported records are new.
-	Imported int `json:"imported"`
+	Imported int
 	// Updated records were already present and were overwritten (only with Update).
-	Updated int `json:"updated"`
+	Updated int
 	// Existing records were already present and were left as they are.
-	Existing int `json:"existing"`
+	Existing int
 	// Skipped records were read but not stored (each is listed in Problems with the reason).
-	Skipped int `json:"skipped"`
+	Skipped int
 	// Corrupt files could not be read as a record (each is listed in Problems).
-	Corrupt int `json:"corrupt"`
+	Corrupt int
 }
 
 // Kinds of PredecessorProblem.
@@ -39,30 +39,31 @@ const (
 	ProblemChanged = "changed"
 )
 
-// PredecessorProblem is one file or record an import reports.
+// PredecessorProblem is one file or record an import reports: Kind is a Problem* constant, Entity one of
+// project, task, session, queue, template, File the path inside the data directory.
 type PredecessorProblem struct {
-	Kind    string `json:"kind" enum:"corrupt,skipped,changed"`
-	Entity  string `json:"entity" enum:"project,task,session,queue,template"`
-	ID      string `json:"id,omitempty"`
-	File    string `json:"file"`
-	Message string `json:"message"`
+	Kind    string
+	Entity  string
+	ID      string
+	File    string
+	Message string
 }
 
 // PredecessorReport is what a predecessor import did (or, with DryRun, would do).
 type PredecessorReport struct {
-	DryRun    bool        `json:"dryRun"`
-	Update    bool        `json:"update"`
-	Projects  ImportTally `json:"projects"`
-	Tasks     ImportTally `json:"tasks"`
-	Sessions  ImportTally `json:"sessions"`
-	Queues    ImportTally `json:"queues"`
-	Templates ImportTally `json:"templates"`
+	DryRun    bool
+	Update    bool
+	Projects  ImportTally
+	Tasks     ImportTally
+	Sessions  ImportTally
+	Queues    ImportTally
+	Templates ImportTally
 	// Links counts task↔session links stored (each once, both sides in the one join table, D5);
 	// LinksDropped those naming a task or session that does not exist.
-	Links        int `json:"links"`
-	LinksDropped int `json:"linksDropped"`
+	Links        int
+	LinksDropped int
 	// Events and Timeline count the session log and timeline entries stored.
-	Events   int                  `json:"events"`
-	Timeline int                  `json:"timeline"`
-	Problems []PredecessorProblem `json:"problems"`
+	Events   int
+	Timeline int
+	Problems []PredecessorProblem
 }

@@ -18,7 +18,74 @@ import (
 // Both are gated by the admin-data flag.
 type adminData struct{ d Deps }
 
-type backupOutput struct{ Body maestro.BackupInfo }
+// BackupInfo is the answer of POST /api/v2/admin/backup: a finished backup file.
+type BackupInfo struct {
+	Path          string `json:"path" doc:"Where the backup file is."`
+	SizeBytes     int64  `json:"sizeBytes" doc:"Size of the file in bytes."`
+	Integrity     string `json:"integrity" doc:"What PRAGMA integrity_check said about the copy: ok."`
+	SchemaVersion int64  `json:"schemaVersion" doc:"The database schema (migration) version of the copy."`
+	TakenAt       int64  `json:"takenAt" doc:"When the backup started, ms since the epoch: it holds every write committed before."`
+	DurationMs    int64  `json:"durationMs" doc:"How long the backup took, in ms."`
+}
+
+func backupDTO(b maestro.BackupInfo) BackupInfo {
+	return BackupInfo{Path: b.Path, SizeBytes: b.SizeBytes, Integrity: b.Integrity, SchemaVersion: b.SchemaVersion,
+		TakenAt: b.TakenAt, DurationMs: b.DurationMs}
+}
+
+// ImportTally counts what an import did with the records of one entity.
+type ImportTally struct {
+	Imported int `json:"imported" doc:"New records stored."`
+	Updated  int `json:"updated" doc:"Records already stored and overwritten (only with update)."`
+	Existing int `json:"existing" doc:"Records already stored and left as they are."`
+	Skipped  int `json:"skipped" doc:"Records read but not stored; each is listed in problems."`
+	Corrupt  int `json:"corrupt" doc:"Files that could not be read as a record; each is listed in problems."`
+}
+
+// PredecessorProblem is one file or record an import reports.
+type PredecessorProblem struct {
+	Kind    string `json:"kind" enum:"corrupt,skipped,changed" doc:"corrupt: the file was skipped; skipped: the record cannot be held here; changed: imported with a change."`
+	Entity  string `json:"entity" enum:"project,task,session,queue,template"`
+	ID      string `json:"id,omitempty" doc:"The record's id, when it has one."`
+	File    string `json:"file" doc:"The file, relative to the data directory."`
+	Message string `json:"message" doc:"What was found and what the import did."`
+}
+
+// PredecessorReport is what a predecessor import did (or, with dryRun, would do). The command line's
+// --json prints the same document.
+type PredecessorReport struct {
+	DryRun       bool                 `json:"dryRun"`
+	Update       bool                 `json:"update"`
+	Projects     ImportTally          `json:"projects"`
+	Tasks        ImportTally          `json:"tasks"`
+	Sessions     ImportTally          `json:"sessions"`
+	Queues       ImportTally          `json:"queues"`
+	Templates    ImportTally          `json:"templates"`
+	Links        int                  `json:"links" doc:"Task-session links stored, each once (both sides read the same link)."`
+	LinksDropped int                  `json:"linksDropped" doc:"Links naming a task or session that does not exist."`
+	Events       int                  `json:"events" doc:"Session log entries stored."`
+	Timeline     int                  `json:"timeline" doc:"Session timeline entries stored."`
+	Problems     []PredecessorProblem `json:"problems" doc:"Every file and record the import reports."`
+}
+
+// PredecessorReportDTO is the wire form of an import report.
+func PredecessorReportDTO(r maestro.PredecessorReport) PredecessorReport {
+	tally := func(t maestro.ImportTally) ImportTally {
+		return ImportTally{Imported: t.Imported, Updated: t.Updated, Existing: t.Existing, Skipped: t.Skipped, Corrupt: t.Corrupt}
+	}
+	out := PredecessorReport{
+		DryRun: r.DryRun, Update: r.Update, Projects: tally(r.Projects), Tasks: tally(r.Tasks),
+		Sessions: tally(r.Sessions), Queues: tally(r.Queues), Templates: tally(r.Templates),
+		Links: r.Links, LinksDropped: r.LinksDropped, Events: r.Events, Timeline: r.Timeline,
+		Problems: make([]PredecessorProblem, len(r.Problems)),
+	}
+	for i, p := range r.Problems {
+		out.Problems[i] = PredecessorProblem{Kind: p.Kind, Entity: p.Entity, ID: p.ID, File: p.File, Message: p.Message}
+	}
+	return out
+}
+
+type backupOutput struct{ Body BackupInfo }
 
 // PredecessorImportRequest is the body of POST /api/v2/admin/import.
 type PredecessorImportRequest struct {
@@ -29,7 +96,7 @@ type PredecessorImportRequest struct {
 
 type importPredecessorInput struct{ Body PredecessorImportRequest }
 
-type importPredecessorOutput struct{ Body maestro.PredecessorReport }
+type importPredecessorOutput struct{ Body PredecessorReport }
 
 // registerAdminData adds the data operations of the admin group. Like every admin operation they stay
 // on while api-v2 is off; the admin-data flag gates them instead.
@@ -66,7 +133,7 @@ func (h adminData) backup(ctx context.Context, _ *struct{}) (*backupOutput, erro
 	if err != nil {
 		return nil, err
 	}
-	return &backupOutput{Body: info}, nil
+	return &backupOutput{Body: backupDTO(info)}, nil
 }
 
 func (h adminData) importPredecessor(ctx context.Context, in *importPredecessorInput) (*importPredecessorOutput, error) {
@@ -90,5 +157,5 @@ func (h adminData) importPredecessor(ctx context.Context, in *importPredecessorI
 	if err != nil {
 		return nil, err
 	}
-	return &importPredecessorOutput{Body: rep}, nil
+	return &importPredecessorOutput{Body: PredecessorReportDTO(rep)}, nil
 }
