@@ -59,9 +59,11 @@ type Store struct {
 	now        func() time.Time
 	log        *slog.Logger
 	writeMu    chan struct{}
-	pub        atomic.Pointer[publisherBox]
-	changes    changeFeed
-	breaker    *writeBreaker
+	// shapes are the prepared statements of the hand-built list queries (shapes.go).
+	shapes  shapes
+	pub     atomic.Pointer[publisherBox]
+	changes changeFeed
+	breaker *writeBreaker
 	// closeOnce makes Close safe to call more than once; closeErr is what the first call returned.
 	closeOnce sync.Once
 	closeErr  error
@@ -197,6 +199,7 @@ func (s *Store) close() error {
 	<-s.writerDone
 	_ = s.wq.Close()
 	_ = s.rq.Close()
+	s.shapes.close()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(cerr, s.r.Close(), s.w.Close())
 }
