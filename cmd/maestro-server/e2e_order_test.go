@@ -259,7 +259,10 @@ func TestE2E_EventsBeforeReply(t *testing.T) {
 	t.Parallel()
 	for _, idle := range []int{0, 200} {
 		t.Run("idle="+strconv.Itoa(idle), func(t *testing.T) {
-			s := startServer(t)
+			// The bound is raised from 100 ms to 1 s: this test is about the order, on a shared machine
+			// whose load can delay a socket writer's scheduling beyond 100 ms now and then; the bound
+			// itself is TestE2E_StalledSocketDoesNotHoldReplies's subject.
+			s := startServer(t, "EVENT_FLUSH_TIMEOUT=1s")
 			connectIdle(t, s.Addr, idle)
 			legacy := dialRaw(t, s.Addr, "/", true)
 			stream := dialRaw(t, s.Addr, "/api/v2/events/stream", false)
@@ -394,9 +397,9 @@ func TestE2E_StalledSocketDoesNotHoldReplies(t *testing.T) {
 	if timeouts < 1 {
 		t.Fatal("no request ever waited in vain for the stalled socket: the test did not stall it")
 	}
-	// One wait in vain for the stalled socket, not one per request; a few more are tolerated for a
-	// machine so loaded that the healthy socket's writer missed the bound too.
-	if timeouts > 3 {
+	// One wait in vain for the stalled socket, not one per request (which would be most of the n); a
+	// few more are tolerated for a machine so loaded that the healthy socket's writer missed the bound.
+	if timeouts > n/4 {
 		t.Errorf("%v requests waited the full bound: the stalled socket should cost one", timeouts)
 	}
 	// The bound plus the request itself (250 KB bodies, a loaded machine, the race detector), far below

@@ -144,73 +144,29 @@ func TestAwaitWritten(t *testing.T) {
 
 	t.Run("a stalled reader costs one bound, then is not waited for until it catches up", func(t *testing.T) {
 		t.Parallel()
+		// Only the stalled reader's timeouts are counted, and it never acknowledges anything in time,
+		// so the counts below do not depend on how fast a loaded machine schedules anyone.
 		e := newEnv(t, events.Options{FlushTimeout: 30 * time.Millisecond})
 		stalled := e.hub.Subscribe(events.SubscribeOptions{})
 		defer stalled.Close()
-		live := e.hub.Subscribe(events.SubscribeOptions{})
-		defer live.Close()
-		var mu sync.Mutex
-		var got []int64
-		liveReader := inBackground(func() {
-			for {
-				it, err := live.Next(context.Background())
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				got = append(got, it.Entry.Seq)
-				mu.Unlock()
-			}
-		})
-		seen := func(seq int64) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(got) > 0 && got[len(got)-1] == seq
-		}
+		timeouts := func() float64 { return metricValue(t, e.reg, "maestro_events_flush_timeouts_total") }
 		first := e.emitWaiting("task:created")
-		if v := metricValue(t, e.reg, "maestro_events_flush_timeouts_total"); v != 1 {
+		if v := timeouts(); v != 1 {
 			t.Fatalf("flush timeouts after the first commit = %v, want 1", v)
 		}
-		if !seen(first) {
-			t.Fatal("the healthy reader had not taken the event when the commit returned")
-		}
 		second := e.emitWaiting("task:created")
-		if v := metricValue(t, e.reg, "maestro_events_flush_timeouts_total"); v != 1 {
+		if v := timeouts(); v != 1 {
 			t.Fatalf("flush timeouts after the second commit = %v, want still 1 (the stalled reader is lagging)", v)
 		}
-		if !seen(second) {
-			t.Fatal("the healthy reader had not taken the second event when the commit returned")
-		}
-		// The stalled reader catches up; from then on it is waited for again.
+		// The reader takes both events; taking the second acknowledges the first, the one the wait gave
+		// up on: it has caught up, and the next commit waits for it again (in vain: it stops again).
 		if s := nextSeqs(t, stalled, 2); !equalSeqs(s, []int64{first, second}) {
 			t.Fatalf("stalled reader got %v", s)
 		}
-		stalledSeqs := make(chan int64, 10)
-		stalledReader := inBackground(func() {
-			for {
-				it, err := stalled.Next(context.Background())
-				if err != nil {
-					return
-				}
-				stalledSeqs <- it.Entry.Seq
-			}
-		})
-		third := e.emitWaiting("task:created")
-		select {
-		case s := <-stalledSeqs:
-			if s != third {
-				t.Fatalf("seq %d, want %d", s, third)
-			}
-		default:
-			t.Fatal("the caught-up reader had not taken the event when the commit returned")
+		e.emitWaiting("task:created")
+		if v := timeouts(); v != 2 {
+			t.Fatalf("flush timeouts after catching up = %v, want 2 (waited for again)", v)
 		}
-		if v := metricValue(t, e.reg, "maestro_events_flush_timeouts_total"); v != 1 {
-			t.Fatalf("flush timeouts = %v, want 1", v)
-		}
-		stalled.Close()
-		live.Close()
-		waitClosed(t, liveReader, "live reader")
-		waitClosed(t, stalledReader, "stalled reader")
 	})
 
 	t.Run("a subscription that ends releases the wait", func(t *testing.T) {
