@@ -374,6 +374,11 @@ func TestE2E_StalledSocketDoesNotHoldReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	healthy := dialRaw(t, s.Addr, "/api/v2/events/stream", false)
+	// The healthy socket is read between requests only: a large receive buffer takes each 250 KB event
+	// at once, as a client reading all the time would.
+	if err := healthy.c.SetReadBuffer(16 << 20); err != nil {
+		t.Fatal(err)
+	}
 	c := &orderClient{t: t, base: s.URL, hc: &http.Client{Timeout: 30 * time.Second}}
 	var proj struct{ ID string }
 	c.do("POST", "/api/projects", "stall-project", map[string]any{"name": "stall", "workingDir": "/tmp/stall"}, 201, &proj)
