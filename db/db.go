@@ -24,6 +24,9 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.acquireTaskLeaseStmt, err = db.PrepareContext(ctx, acquireTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query AcquireTaskLease: %w", err)
+	}
 	if q.deleteFeatureFlagStmt, err = db.PrepareContext(ctx, deleteFeatureFlag); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFeatureFlag: %w", err)
 	}
@@ -44,6 +47,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.detachChildTasksStmt, err = db.PrepareContext(ctx, detachChildTasks); err != nil {
 		return nil, fmt.Errorf("error preparing query DetachChildTasks: %w", err)
+	}
+	if q.endTaskLeaseStmt, err = db.PrepareContext(ctx, endTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query EndTaskLease: %w", err)
 	}
 	if q.eventSeqBoundsStmt, err = db.PrepareContext(ctx, eventSeqBounds); err != nil {
 		return nil, fmt.Errorf("error preparing query EventSeqBounds: %w", err)
@@ -71,6 +77,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getTaskStmt, err = db.PrepareContext(ctx, getTask); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTask: %w", err)
+	}
+	if q.getTaskLeaseStmt, err = db.PrepareContext(ctx, getTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTaskLease: %w", err)
 	}
 	if q.getTaskRefStmt, err = db.PrepareContext(ctx, getTaskRef); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTaskRef: %w", err)
@@ -120,6 +129,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listChildTaskIDsStmt, err = db.PrepareContext(ctx, listChildTaskIDs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListChildTaskIDs: %w", err)
 	}
+	if q.listDueLeasesStmt, err = db.PrepareContext(ctx, listDueLeases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueLeases: %w", err)
+	}
+	if q.listDueLeasesOfProjectStmt, err = db.PrepareContext(ctx, listDueLeasesOfProject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueLeasesOfProject: %w", err)
+	}
 	if q.listEntityCountsStmt, err = db.PrepareContext(ctx, listEntityCounts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEntityCounts: %w", err)
 	}
@@ -128,6 +143,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listFeatureFlagsStmt, err = db.PrepareContext(ctx, listFeatureFlags); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFeatureFlags: %w", err)
+	}
+	if q.listHeldLeasesStmt, err = db.PrepareContext(ctx, listHeldLeases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListHeldLeases: %w", err)
 	}
 	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
@@ -155,6 +173,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listTaskIDsOfSessionStmt, err = db.PrepareContext(ctx, listTaskIDsOfSession); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTaskIDsOfSession: %w", err)
+	}
+	if q.listTaskStatusesStmt, err = db.PrepareContext(ctx, listTaskStatuses); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTaskStatuses: %w", err)
 	}
 	if q.listTasksStmt, err = db.PrepareContext(ctx, listTasks); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTasks: %w", err)
@@ -188,6 +209,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.putIdempotencyKeyStmt, err = db.PrepareContext(ctx, putIdempotencyKey); err != nil {
 		return nil, fmt.Errorf("error preparing query PutIdempotencyKey: %w", err)
+	}
+	if q.renewTaskLeaseStmt, err = db.PrepareContext(ctx, renewTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query RenewTaskLease: %w", err)
 	}
 	if q.sessionExistsStmt, err = db.PrepareContext(ctx, sessionExists); err != nil {
 		return nil, fmt.Errorf("error preparing query SessionExists: %w", err)
@@ -236,6 +260,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.acquireTaskLeaseStmt != nil {
+		if cerr := q.acquireTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing acquireTaskLeaseStmt: %w", cerr)
+		}
+	}
 	if q.deleteFeatureFlagStmt != nil {
 		if cerr := q.deleteFeatureFlagStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFeatureFlagStmt: %w", cerr)
@@ -269,6 +298,11 @@ func (q *Queries) Close() error {
 	if q.detachChildTasksStmt != nil {
 		if cerr := q.detachChildTasksStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing detachChildTasksStmt: %w", cerr)
+		}
+	}
+	if q.endTaskLeaseStmt != nil {
+		if cerr := q.endTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing endTaskLeaseStmt: %w", cerr)
 		}
 	}
 	if q.eventSeqBoundsStmt != nil {
@@ -314,6 +348,11 @@ func (q *Queries) Close() error {
 	if q.getTaskStmt != nil {
 		if cerr := q.getTaskStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getTaskStmt: %w", cerr)
+		}
+	}
+	if q.getTaskLeaseStmt != nil {
+		if cerr := q.getTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTaskLeaseStmt: %w", cerr)
 		}
 	}
 	if q.getTaskRefStmt != nil {
@@ -396,6 +435,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listChildTaskIDsStmt: %w", cerr)
 		}
 	}
+	if q.listDueLeasesStmt != nil {
+		if cerr := q.listDueLeasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueLeasesStmt: %w", cerr)
+		}
+	}
+	if q.listDueLeasesOfProjectStmt != nil {
+		if cerr := q.listDueLeasesOfProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueLeasesOfProjectStmt: %w", cerr)
+		}
+	}
 	if q.listEntityCountsStmt != nil {
 		if cerr := q.listEntityCountsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listEntityCountsStmt: %w", cerr)
@@ -409,6 +458,11 @@ func (q *Queries) Close() error {
 	if q.listFeatureFlagsStmt != nil {
 		if cerr := q.listFeatureFlagsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listFeatureFlagsStmt: %w", cerr)
+		}
+	}
+	if q.listHeldLeasesStmt != nil {
+		if cerr := q.listHeldLeasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listHeldLeasesStmt: %w", cerr)
 		}
 	}
 	if q.listProjectsStmt != nil {
@@ -454,6 +508,11 @@ func (q *Queries) Close() error {
 	if q.listTaskIDsOfSessionStmt != nil {
 		if cerr := q.listTaskIDsOfSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listTaskIDsOfSessionStmt: %w", cerr)
+		}
+	}
+	if q.listTaskStatusesStmt != nil {
+		if cerr := q.listTaskStatusesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTaskStatusesStmt: %w", cerr)
 		}
 	}
 	if q.listTasksStmt != nil {
@@ -509,6 +568,11 @@ func (q *Queries) Close() error {
 	if q.putIdempotencyKeyStmt != nil {
 		if cerr := q.putIdempotencyKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putIdempotencyKeyStmt: %w", cerr)
+		}
+	}
+	if q.renewTaskLeaseStmt != nil {
+		if cerr := q.renewTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renewTaskLeaseStmt: %w", cerr)
 		}
 	}
 	if q.sessionExistsStmt != nil {
@@ -618,151 +682,167 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                        DBTX
-	tx                        *sql.Tx
-	deleteFeatureFlagStmt     *sql.Stmt
-	deleteLinkStmt            *sql.Stmt
-	deleteProjectStmt         *sql.Stmt
-	deleteSessionStmt         *sql.Stmt
-	deleteTaskStmt            *sql.Stmt
-	deleteTemplateStmt        *sql.Stmt
-	detachChildTasksStmt      *sql.Stmt
-	eventSeqBoundsStmt        *sql.Stmt
-	firstTemplateOfRoleStmt   *sql.Stmt
-	getFeatureFlagStmt        *sql.Stmt
-	getIdempotencyKeyStmt     *sql.Stmt
-	getProjectStmt            *sql.Stmt
-	getQueueStmt              *sql.Stmt
-	getSessionStmt            *sql.Stmt
-	getSessionHeadStmt        *sql.Stmt
-	getTaskStmt               *sql.Stmt
-	getTaskRefStmt            *sql.Stmt
-	getTemplateStmt           *sql.Stmt
-	insertAuditEntryStmt      *sql.Stmt
-	insertEventStmt           *sql.Stmt
-	insertLinkStmt            *sql.Stmt
-	insertProjectStmt         *sql.Stmt
-	insertQueueStmt           *sql.Stmt
-	insertQueueItemStmt       *sql.Stmt
-	insertSessionStmt         *sql.Stmt
-	insertSessionEventStmt    *sql.Stmt
-	insertSessionTimelineStmt *sql.Stmt
-	insertTaskStmt            *sql.Stmt
-	insertTemplateStmt        *sql.Stmt
-	listActiveSessionsStmt    *sql.Stmt
-	listAuditEntriesStmt      *sql.Stmt
-	listChildTaskIDsStmt      *sql.Stmt
-	listEntityCountsStmt      *sql.Stmt
-	listEventsSinceStmt       *sql.Stmt
-	listFeatureFlagsStmt      *sql.Stmt
-	listProjectsStmt          *sql.Stmt
-	listQueueItemsStmt        *sql.Stmt
-	listRootTasksStmt         *sql.Stmt
-	listSessionIDsOfTaskStmt  *sql.Stmt
-	listSessionsStmt          *sql.Stmt
-	listSessionsByProjectStmt *sql.Stmt
-	listSessionsByStatusStmt  *sql.Stmt
-	listSessionsByTaskStmt    *sql.Stmt
-	listTaskIDsOfSessionStmt  *sql.Stmt
-	listTasksStmt             *sql.Stmt
-	listTasksByParentStmt     *sql.Stmt
-	listTasksByProjectStmt    *sql.Stmt
-	listTasksByStatusStmt     *sql.Stmt
-	listTemplatesStmt         *sql.Stmt
-	projectHasSessionsStmt    *sql.Stmt
-	projectHasTasksStmt       *sql.Stmt
-	pruneAuditEntriesStmt     *sql.Stmt
-	pruneEventsStmt           *sql.Stmt
-	pruneIdempotencyKeysStmt  *sql.Stmt
-	putIdempotencyKeyStmt     *sql.Stmt
-	sessionExistsStmt         *sql.Stmt
-	setLinkSessionPosStmt     *sql.Stmt
-	setLinkTaskPosStmt        *sql.Stmt
-	setTaskSessionStatusStmt  *sql.Stmt
-	taskExistsStmt            *sql.Stmt
-	touchSessionStmt          *sql.Stmt
-	touchTaskStmt             *sql.Stmt
-	updateProjectStmt         *sql.Stmt
-	updateQueueStmt           *sql.Stmt
-	updateQueueItemStmt       *sql.Stmt
-	updateSessionStmt         *sql.Stmt
-	updateTaskStmt            *sql.Stmt
-	updateTemplateStmt        *sql.Stmt
-	upsertFeatureFlagStmt     *sql.Stmt
+	db                         DBTX
+	tx                         *sql.Tx
+	acquireTaskLeaseStmt       *sql.Stmt
+	deleteFeatureFlagStmt      *sql.Stmt
+	deleteLinkStmt             *sql.Stmt
+	deleteProjectStmt          *sql.Stmt
+	deleteSessionStmt          *sql.Stmt
+	deleteTaskStmt             *sql.Stmt
+	deleteTemplateStmt         *sql.Stmt
+	detachChildTasksStmt       *sql.Stmt
+	endTaskLeaseStmt           *sql.Stmt
+	eventSeqBoundsStmt         *sql.Stmt
+	firstTemplateOfRoleStmt    *sql.Stmt
+	getFeatureFlagStmt         *sql.Stmt
+	getIdempotencyKeyStmt      *sql.Stmt
+	getProjectStmt             *sql.Stmt
+	getQueueStmt               *sql.Stmt
+	getSessionStmt             *sql.Stmt
+	getSessionHeadStmt         *sql.Stmt
+	getTaskStmt                *sql.Stmt
+	getTaskLeaseStmt           *sql.Stmt
+	getTaskRefStmt             *sql.Stmt
+	getTemplateStmt            *sql.Stmt
+	insertAuditEntryStmt       *sql.Stmt
+	insertEventStmt            *sql.Stmt
+	insertLinkStmt             *sql.Stmt
+	insertProjectStmt          *sql.Stmt
+	insertQueueStmt            *sql.Stmt
+	insertQueueItemStmt        *sql.Stmt
+	insertSessionStmt          *sql.Stmt
+	insertSessionEventStmt     *sql.Stmt
+	insertSessionTimelineStmt  *sql.Stmt
+	insertTaskStmt             *sql.Stmt
+	insertTemplateStmt         *sql.Stmt
+	listActiveSessionsStmt     *sql.Stmt
+	listAuditEntriesStmt       *sql.Stmt
+	listChildTaskIDsStmt       *sql.Stmt
+	listDueLeasesStmt          *sql.Stmt
+	listDueLeasesOfProjectStmt *sql.Stmt
+	listEntityCountsStmt       *sql.Stmt
+	listEventsSinceStmt        *sql.Stmt
+	listFeatureFlagsStmt       *sql.Stmt
+	listHeldLeasesStmt         *sql.Stmt
+	listProjectsStmt           *sql.Stmt
+	listQueueItemsStmt         *sql.Stmt
+	listRootTasksStmt          *sql.Stmt
+	listSessionIDsOfTaskStmt   *sql.Stmt
+	listSessionsStmt           *sql.Stmt
+	listSessionsByProjectStmt  *sql.Stmt
+	listSessionsByStatusStmt   *sql.Stmt
+	listSessionsByTaskStmt     *sql.Stmt
+	listTaskIDsOfSessionStmt   *sql.Stmt
+	listTaskStatusesStmt       *sql.Stmt
+	listTasksStmt              *sql.Stmt
+	listTasksByParentStmt      *sql.Stmt
+	listTasksByProjectStmt     *sql.Stmt
+	listTasksByStatusStmt      *sql.Stmt
+	listTemplatesStmt          *sql.Stmt
+	projectHasSessionsStmt     *sql.Stmt
+	projectHasTasksStmt        *sql.Stmt
+	pruneAuditEntriesStmt      *sql.Stmt
+	pruneEventsStmt            *sql.Stmt
+	pruneIdempotencyKeysStmt   *sql.Stmt
+	putIdempotencyKeyStmt      *sql.Stmt
+	renewTaskLeaseStmt         *sql.Stmt
+	sessionExistsStmt          *sql.Stmt
+	setLinkSessionPosStmt      *sql.Stmt
+	setLinkTaskPosStmt         *sql.Stmt
+	setTaskSessionStatusStmt   *sql.Stmt
+	taskExistsStmt             *sql.Stmt
+	touchSessionStmt           *sql.Stmt
+	touchTaskStmt              *sql.Stmt
+	updateProjectStmt          *sql.Stmt
+	updateQueueStmt            *sql.Stmt
+	updateQueueItemStmt        *sql.Stmt
+	updateSessionStmt          *sql.Stmt
+	updateTaskStmt             *sql.Stmt
+	updateTemplateStmt         *sql.Stmt
+	upsertFeatureFlagStmt      *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                        tx,
-		tx:                        tx,
-		deleteFeatureFlagStmt:     q.deleteFeatureFlagStmt,
-		deleteLinkStmt:            q.deleteLinkStmt,
-		deleteProjectStmt:         q.deleteProjectStmt,
-		deleteSessionStmt:         q.deleteSessionStmt,
-		deleteTaskStmt:            q.deleteTaskStmt,
-		deleteTemplateStmt:        q.deleteTemplateStmt,
-		detachChildTasksStmt:      q.detachChildTasksStmt,
-		eventSeqBoundsStmt:        q.eventSeqBoundsStmt,
-		firstTemplateOfRoleStmt:   q.firstTemplateOfRoleStmt,
-		getFeatureFlagStmt:        q.getFeatureFlagStmt,
-		getIdempotencyKeyStmt:     q.getIdempotencyKeyStmt,
-		getProjectStmt:            q.getProjectStmt,
-		getQueueStmt:              q.getQueueStmt,
-		getSessionStmt:            q.getSessionStmt,
-		getSessionHeadStmt:        q.getSessionHeadStmt,
-		getTaskStmt:               q.getTaskStmt,
-		getTaskRefStmt:            q.getTaskRefStmt,
-		getTemplateStmt:           q.getTemplateStmt,
-		insertAuditEntryStmt:      q.insertAuditEntryStmt,
-		insertEventStmt:           q.insertEventStmt,
-		insertLinkStmt:            q.insertLinkStmt,
-		insertProjectStmt:         q.insertProjectStmt,
-		insertQueueStmt:           q.insertQueueStmt,
-		insertQueueItemStmt:       q.insertQueueItemStmt,
-		insertSessionStmt:         q.insertSessionStmt,
-		insertSessionEventStmt:    q.insertSessionEventStmt,
-		insertSessionTimelineStmt: q.insertSessionTimelineStmt,
-		insertTaskStmt:            q.insertTaskStmt,
-		insertTemplateStmt:        q.insertTemplateStmt,
-		listActiveSessionsStmt:    q.listActiveSessionsStmt,
-		listAuditEntriesStmt:      q.listAuditEntriesStmt,
-		listChildTaskIDsStmt:      q.listChildTaskIDsStmt,
-		listEntityCountsStmt:      q.listEntityCountsStmt,
-		listEventsSinceStmt:       q.listEventsSinceStmt,
-		listFeatureFlagsStmt:      q.listFeatureFlagsStmt,
-		listProjectsStmt:          q.listProjectsStmt,
-		listQueueItemsStmt:        q.listQueueItemsStmt,
-		listRootTasksStmt:         q.listRootTasksStmt,
-		listSessionIDsOfTaskStmt:  q.listSessionIDsOfTaskStmt,
-		listSessionsStmt:          q.listSessionsStmt,
-		listSessionsByProjectStmt: q.listSessionsByProjectStmt,
-		listSessionsByStatusStmt:  q.listSessionsByStatusStmt,
-		listSessionsByTaskStmt:    q.listSessionsByTaskStmt,
-		listTaskIDsOfSessionStmt:  q.listTaskIDsOfSessionStmt,
-		listTasksStmt:             q.listTasksStmt,
-		listTasksByParentStmt:     q.listTasksByParentStmt,
-		listTasksByProjectStmt:    q.listTasksByProjectStmt,
-		listTasksByStatusStmt:     q.listTasksByStatusStmt,
-		listTemplatesStmt:         q.listTemplatesStmt,
-		projectHasSessionsStmt:    q.projectHasSessionsStmt,
-		projectHasTasksStmt:       q.projectHasTasksStmt,
-		pruneAuditEntriesStmt:     q.pruneAuditEntriesStmt,
-		pruneEventsStmt:           q.pruneEventsStmt,
-		pruneIdempotencyKeysStmt:  q.pruneIdempotencyKeysStmt,
-		putIdempotencyKeyStmt:     q.putIdempotencyKeyStmt,
-		sessionExistsStmt:         q.sessionExistsStmt,
-		setLinkSessionPosStmt:     q.setLinkSessionPosStmt,
-		setLinkTaskPosStmt:        q.setLinkTaskPosStmt,
-		setTaskSessionStatusStmt:  q.setTaskSessionStatusStmt,
-		taskExistsStmt:            q.taskExistsStmt,
-		touchSessionStmt:          q.touchSessionStmt,
-		touchTaskStmt:             q.touchTaskStmt,
-		updateProjectStmt:         q.updateProjectStmt,
-		updateQueueStmt:           q.updateQueueStmt,
-		updateQueueItemStmt:       q.updateQueueItemStmt,
-		updateSessionStmt:         q.updateSessionStmt,
-		updateTaskStmt:            q.updateTaskStmt,
-		updateTemplateStmt:        q.updateTemplateStmt,
-		upsertFeatureFlagStmt:     q.upsertFeatureFlagStmt,
+		db:                         tx,
+		tx:                         tx,
+		acquireTaskLeaseStmt:       q.acquireTaskLeaseStmt,
+		deleteFeatureFlagStmt:      q.deleteFeatureFlagStmt,
+		deleteLinkStmt:             q.deleteLinkStmt,
+		deleteProjectStmt:          q.deleteProjectStmt,
+		deleteSessionStmt:          q.deleteSessionStmt,
+		deleteTaskStmt:             q.deleteTaskStmt,
+		deleteTemplateStmt:         q.deleteTemplateStmt,
+		detachChildTasksStmt:       q.detachChildTasksStmt,
+		endTaskLeaseStmt:           q.endTaskLeaseStmt,
+		eventSeqBoundsStmt:         q.eventSeqBoundsStmt,
+		firstTemplateOfRoleStmt:    q.firstTemplateOfRoleStmt,
+		getFeatureFlagStmt:         q.getFeatureFlagStmt,
+		getIdempotencyKeyStmt:      q.getIdempotencyKeyStmt,
+		getProjectStmt:             q.getProjectStmt,
+		getQueueStmt:               q.getQueueStmt,
+		getSessionStmt:             q.getSessionStmt,
+		getSessionHeadStmt:         q.getSessionHeadStmt,
+		getTaskStmt:                q.getTaskStmt,
+		getTaskLeaseStmt:           q.getTaskLeaseStmt,
+		getTaskRefStmt:             q.getTaskRefStmt,
+		getTemplateStmt:            q.getTemplateStmt,
+		insertAuditEntryStmt:       q.insertAuditEntryStmt,
+		insertEventStmt:            q.insertEventStmt,
+		insertLinkStmt:             q.insertLinkStmt,
+		insertProjectStmt:          q.insertProjectStmt,
+		insertQueueStmt:            q.insertQueueStmt,
+		insertQueueItemStmt:        q.insertQueueItemStmt,
+		insertSessionStmt:          q.insertSessionStmt,
+		insertSessionEventStmt:     q.insertSessionEventStmt,
+		insertSessionTimelineStmt:  q.insertSessionTimelineStmt,
+		insertTaskStmt:             q.insertTaskStmt,
+		insertTemplateStmt:         q.insertTemplateStmt,
+		listActiveSessionsStmt:     q.listActiveSessionsStmt,
+		listAuditEntriesStmt:       q.listAuditEntriesStmt,
+		listChildTaskIDsStmt:       q.listChildTaskIDsStmt,
+		listDueLeasesStmt:          q.listDueLeasesStmt,
+		listDueLeasesOfProjectStmt: q.listDueLeasesOfProjectStmt,
+		listEntityCountsStmt:       q.listEntityCountsStmt,
+		listEventsSinceStmt:        q.listEventsSinceStmt,
+		listFeatureFlagsStmt:       q.listFeatureFlagsStmt,
+		listHeldLeasesStmt:         q.listHeldLeasesStmt,
+		listProjectsStmt:           q.listProjectsStmt,
+		listQueueItemsStmt:         q.listQueueItemsStmt,
+		listRootTasksStmt:          q.listRootTasksStmt,
+		listSessionIDsOfTaskStmt:   q.listSessionIDsOfTaskStmt,
+		listSessionsStmt:           q.listSessionsStmt,
+		listSessionsByProjectStmt:  q.listSessionsByProjectStmt,
+		listSessionsByStatusStmt:   q.listSessionsByStatusStmt,
+		listSessionsByTaskStmt:     q.listSessionsByTaskStmt,
+		listTaskIDsOfSessionStmt:   q.listTaskIDsOfSessionStmt,
+		listTaskStatusesStmt:       q.listTaskStatusesStmt,
+		listTasksStmt:              q.listTasksStmt,
+		listTasksByParentStmt:      q.listTasksByParentStmt,
+		listTasksByProjectStmt:     q.listTasksByProjectStmt,
+		listTasksByStatusStmt:      q.listTasksByStatusStmt,
+		listTemplatesStmt:          q.listTemplatesStmt,
+		projectHasSessionsStmt:     q.projectHasSessionsStmt,
+		projectHasTasksStmt:        q.projectHasTasksStmt,
+		pruneAuditEntriesStmt:      q.pruneAuditEntriesStmt,
+		pruneEventsStmt:            q.pruneEventsStmt,
+		pruneIdempotencyKeysStmt:   q.pruneIdempotencyKeysStmt,
+		putIdempotencyKeyStmt:      q.putIdempotencyKeyStmt,
+		renewTaskLeaseStmt:         q.renewTaskLeaseStmt,
+		sessionExistsStmt:          q.sessionExistsStmt,
+		setLinkSessionPosStmt:      q.setLinkSessionPosStmt,
+		setLinkTaskPosStmt:         q.setLinkTaskPosStmt,
+		setTaskSessionStatusStmt:   q.setTaskSessionStatusStmt,
+		taskExistsStmt:             q.taskExistsStmt,
+		touchSessionStmt:           q.touchSessionStmt,
+		touchTaskStmt:              q.touchTaskStmt,
+		updateProjectStmt:          q.updateProjectStmt,
+		updateQueueStmt:            q.updateQueueStmt,
+		updateQueueItemStmt:        q.updateQueueItemStmt,
+		updateSessionStmt:          q.updateSessionStmt,
+		updateTaskStmt:             q.updateTaskStmt,
+		updateTemplateStmt:         q.updateTemplateStmt,
+		upsertFeatureFlagStmt:      q.upsertFeatureFlagStmt,
 	}
 }

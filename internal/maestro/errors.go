@@ -30,6 +30,12 @@ const (
 	// CodeIdempotencyReused: an Idempotency-Key was reused on the same route with a different request.
 	CodeIdempotencyReused Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeUpgradeRequired   Code = "UPGRADE_REQUIRED"
+	// CodeTaskNotClaimable: a claim of a task that is leased, not todo, or waiting for a dependency
+	// (details.reason says which).
+	CodeTaskNotClaimable Code = "TASK_NOT_CLAIMABLE"
+	// CodeLeaseTokenStale: a Lease-Token that does not name the lease held now (it expired, was released,
+	// or the task was claimed again since).
+	CodeLeaseTokenStale Code = "LEASE_TOKEN_STALE"
 )
 
 // Spawn error codes (SPEC §4.2). They are lower-case on the wire because the CLI and UI match them.

@@ -13,6 +13,7 @@ const (
 	EventTaskDeleted        = "task:deleted"
 	EventTaskSessionAdded   = "task:session_added"
 	EventTaskSessionRemoved = "task:session_removed"
+	EventTaskLeaseExpired   = "task:lease_expired"
 
 	EventSessionCreated     = "session:created"
 	EventSessionSpawn       = "session:spawn"
@@ -143,8 +144,9 @@ var EventCatalog = []EventSpec{
 	{EventProjectUpdated, Project{}, "PUT /api/projects/{id}, PATCH /api/v2/projects/{id}"},
 	{EventProjectDeleted, IDPayload{}, "DELETE /api/projects/{id}, DELETE /api/v2/projects/{id}"},
 	{EventTaskCreated, Task{}, "POST /api/tasks, POST /api/v2/tasks; POST /api/v2/projects/import (per task)"},
-	{EventTaskUpdated, Task{}, "PATCH /api/tasks/{id}, PATCH /api/v2/tasks/{id}; task delete (each child made a root task, each task that depended on it); session PATCH of taskIds (each task whose list changed)"},
+	{EventTaskUpdated, Task{}, "PATCH /api/tasks/{id}, PATCH /api/v2/tasks/{id}; task delete (each child made a root task, each task that depended on it); session PATCH of taskIds (each task whose list changed); task claims, lease releases and expiries"},
 	{EventTaskDeleted, IDPayload{}, "DELETE /api/tasks/{id}, DELETE /api/v2/tasks/{id}"},
+	{EventTaskLeaseExpired, LeaseExpiredPayload{}, "the lease sweep, when a claimed task's lease ran out (the task is back to todo); a claim that finds due leases of its project expires them first"},
 	{EventTaskSessionAdded, TaskSessionPayload{}, "POST /api/sessions (per task); POST /api/sessions/{id}/tasks/{taskId}, PUT /api/v2/sessions/{id}/tasks/{taskId}; spawn (per task)"},
 	{EventTaskSessionRemoved, TaskSessionPayload{}, "DELETE /api/sessions/{id}/tasks/{taskId} (v1 and v2)"},
 	{EventSessionCreated, Session{}, "POST /api/sessions, POST /api/v2/sessions (never spawn); POST /api/v2/projects/import (per session)"},

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -139,9 +140,11 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 // are set the first time the status becomes in_progress or completed. updatedAt always moves and
 // task:updated is always recorded. A new sessionIds list also updates the sessions' side of the links
 // (D5), and each session whose list changed gets session:updated. New dependencies (v2) are checked
-// like Create's, and for cycles. A request precondition (If-Match) is checked against the stored task.
+// like Create's, and for cycles. A request precondition (If-Match) is checked against the stored task
+// (with its lease). The lease rules apply (see leaseOnUpdate): a Lease-Token must name the lease held
+// now, and a status change without one overrides (ends) the lease.
 // Errors: VALIDATION_ERROR, NOT_FOUND (task, or a session in sessionIds), DEPENDENCY_CYCLE,
-// PRECONDITION_FAILED.
+// PRECONDITION_FAILED, LEASE_TOKEN_STALE.
 func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (maestro.Task, error) {
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
@@ -171,7 +174,16 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 		if t, err = q.GetTask(ctx, id); err != nil {
 			return notFound(err, "Task", id)
 		}
+		ls, err := q.GetLease(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.Lease = ls.Held
 		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+			return err
+		}
+		now := s.nowMs()
+		if err := leaseOnUpdate(ctx, q, &t, p, now); err != nil {
 			return err
 		}
 		if p.Dependencies != nil {
@@ -181,7 +193,6 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 			}
 			t.Dependencies = deps
 		}
-		now := s.nowMs()
 		applyTaskPatch(&t, p, now)
 		t.UpdatedAt = maestro.NextStamp(now, t.UpdatedAt)
 		if err := q.UpdateTask(ctx, t); err != nil {
@@ -260,8 +271,18 @@ func (s *Tasks) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return notFound(err, "Task", id)
 		}
+		ls, err := q.GetLease(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.Lease = ls.Held
 		if err := maestro.CheckPrecondition(ctx, t); err != nil {
 			return err
+		}
+		if t.Lease != nil {
+			// The lease row goes with the task (foreign key); the audit row says whose work was cut short.
+			maestro.NoteAudit(ctx, "leaseOverride", fmt.Sprintf("the delete ended the lease of session %s (token %d)",
+				t.Lease.SessionID, t.Lease.Token))
 		}
 		now := s.nowMs()
 		if err := s.dropDependency(ctx, q, t, now); err != nil {

@@ -1,0 +1,76 @@
+package maestro
+
+// Task leases (issue 14): an agent session claims a task for a while; the claim is a lease with a fencing
+// token that grows with every claim of the task, so that an agent whose lease expired and was taken over
+// can be told apart from the one that holds it now.
+
+// Lease bounds, in seconds.
+const (
+	DefaultLeaseSeconds = 300
+	MinLeaseSeconds     = 1
+	MaxLeaseSeconds     = 86400
+)
+
+// TaskLease is the lease currently held on a task.
+type TaskLease struct {
+	SessionID string `json:"sessionId" doc:"The session holding the task."`
+	// AcquiredAt is when the lease was claimed, ms since the epoch.
+	AcquiredAt int64 `json:"acquiredAt" doc:"When the task was claimed, ms since the epoch."`
+	ExpiresAt  int64 `json:"expiresAt" doc:"When the lease ends unless renewed, ms since the epoch."`
+	Token      int64 `json:"token" doc:"The fencing token: present it as Lease-Token to renew, release or finish the task."`
+}
+
+// Why a task cannot be claimed (details.reason of TASK_NOT_CLAIMABLE).
+const (
+	NotClaimableLeased  = "leased"
+	NotClaimableStatus  = "status"
+	NotClaimableBlocked = "blocked"
+)
+
+// ClaimRequest is the input of a claim: which session takes the task, and for how long.
+type ClaimRequest struct {
+	SessionID    string
+	LeaseSeconds int
+}
+
+// NextRequest is the input of a claim of the next ready task of a project.
+type NextRequest struct {
+	ClaimRequest
+	ProjectID string
+	// PriorityAtLeast, when set, only considers tasks of this priority or a more urgent one.
+	PriorityAtLeast string
+	// ParentID, when set, only considers the direct children of this task.
+	ParentID string
+}
+
+// LeaseRelease is the input of a lease release: the token, and the status the task returns to (todo
+// when empty).
+type LeaseRelease struct {
+	Token  int64
+	Status string
+}
+
+// ReadyTask is one entry of a project's ready set: a todo task nobody holds, and the dependencies that
+// are not completed yet (empty when the task is ready).
+type ReadyTask struct {
+	Task      Task
+	BlockedBy []string
+}
+
+// ReadyQuery selects a page of a project's ready set.
+type ReadyQuery struct {
+	ProjectID string
+	ParentID  string
+	Limit     int
+	Cursor    string
+	WithTotal bool
+}
+
+// LeaseExpiredPayload is the payload of task:lease_expired.
+type LeaseExpiredPayload struct {
+	TaskID    string `json:"taskId"`
+	SessionID string `json:"sessionId" doc:"The session whose lease expired."`
+	Token     int64  `json:"token" doc:"The fencing token of the expired lease; it is stale from now on."`
+	ExpiresAt int64  `json:"expiresAt" doc:"When the lease expired, ms since the epoch."`
+	Task      Task   `json:"task" doc:"The task as it now is (back to todo)."`
+}

@@ -1,0 +1,25 @@
+-- +goose Up
+-- Task leases (issue 14): an agent session claims a task for a while, and proves with a fencing token
+-- that it still holds the claim when it finishes. One row per task that was ever claimed: the row stays
+-- after the lease ends (session_id NULL), so that the next claim's token is larger than every earlier
+-- one — a stale agent can never present a token that names a later lease.
+--
+-- There is no foreign key to sessions: a lease must outlive the deletion of its session, so that the
+-- sweep still returns the task to todo when it expires, instead of leaving it in_progress forever.
+CREATE TABLE task_leases (
+    task_id     TEXT    NOT NULL PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    -- token is the fencing token of the latest claim; it only grows.
+    token       INTEGER NOT NULL CHECK (token > 0),
+    -- session_id, acquired_at and expires_at are NULL while nobody holds the task.
+    session_id  TEXT,
+    acquired_at INTEGER,
+    expires_at  INTEGER,
+    CHECK ((session_id IS NULL) = (expires_at IS NULL))
+) STRICT, WITHOUT ROWID;
+
+-- The sweep looks for held leases whose expiry has passed, soonest first.
+CREATE INDEX task_leases_held_expiry ON task_leases (expires_at) WHERE session_id IS NOT NULL;
+
+-- +goose Down
+DROP INDEX task_leases_held_expiry;
+DROP TABLE task_leases;
