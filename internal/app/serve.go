@@ -119,6 +119,10 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	// Serve drained the in-flight requests, so their entries are written before the database closes.
 	stopAudit := background(context.WithoutCancel(ctx), svcs.Audit.Run)
 	defer stopAudit()
+	// Expired task leases are swept every second: a crashed agent's task is back to todo soon after its
+	// lease ran out.
+	stopLeases := background(ctx, func(ctx context.Context) { svcs.Leases.Run(ctx, time.Second) })
+	defer stopLeases()
 
 	if cfg.DebugAddr != "" {
 		stopDebug, err := startDebugListener(ctx, cfg.DebugAddr, log)

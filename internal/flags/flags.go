@@ -27,6 +27,11 @@ const (
 	// TaskSearch gates the full-text `q` parameter of the v2 task list: off answers a list with `q`
 	// with 404 FEATURE_DISABLED.
 	TaskSearch Key = "task-search"
+	// TaskLeases gates the task claim, lease and ready-set endpoints of v2 (and the Lease-Token header):
+	// off answers them with 404 FEATURE_DISABLED.
+	TaskLeases Key = "task-leases"
+	// MCP gates the Model Context Protocol endpoint at /mcp: off answers it with 404 FEATURE_DISABLED.
+	MCP Key = "mcp"
 )
 
 // Definition declares one flag.
@@ -47,6 +52,10 @@ var definitions = []Definition{
 		Description: "Replay of missed events on WebSocket connect (?since=). Off: one resync message, then live events."},
 	{Key: TaskSearch, Type: Boolean, Default: true,
 		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
+	{Key: TaskLeases, Type: Boolean, Default: true,
+		Description: "Task claims and leases for agents (claim, next, lease, ready set; the Lease-Token header). Off: 404 FEATURE_DISABLED."},
+	{Key: MCP, Type: Boolean, Default: true,
+		Description: "The Model Context Protocol endpoint for agents at /mcp. Off: 404 FEATURE_DISABLED."},
 }
 
 // Definitions returns every flag's definition, in display order.

@@ -143,6 +143,9 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// Services note facts for this row on the context (a lease override, say).
+		ctx, notes := maestro.WithAuditNotes(r.Context())
+		r = r.WithContext(ctx)
 		defer func() {
 			e := maestro.AuditEntry{
 				At: s.opts.Now().UnixMilli(), Actor: st.info.Actor(), Method: r.Method,
@@ -168,6 +171,9 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 			}
 			if ua := r.UserAgent(); ua != "" {
 				detail["userAgent"] = truncate(ua, 200)
+			}
+			for k, v := range notes.Map() {
+				detail[k] = v
 			}
 			if len(detail) > 0 {
 				e.Detail = detail

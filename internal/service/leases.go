@@ -327,37 +327,49 @@ func (s *Leases) Release(ctx context.Context, taskID string, r maestro.LeaseRele
 	return t, err
 }
 
+// leaseNote is a fact for the audit row of a request (maestro.NoteAudit), noted only once the request's
+// transaction committed, so that a change rolled back never claims to have ended a lease.
+type leaseNote struct{ key, value string }
+
+func (n leaseNote) record(ctx context.Context) {
+	if n.key != "" {
+		maestro.NoteAudit(ctx, n.key, n.value)
+	}
+}
+
 // leaseOnUpdate applies the lease rules to a task update inside its transaction (Tasks.Update), after
 // the task and its lease (t.Lease) were read:
 //   - with a Lease-Token, the token must name the lease held now and not expired (else
 //     LEASE_TOKEN_STALE, and nothing changes); a status other than in_progress then ends the lease;
 //   - without one, a status change of a held task is an override: it is allowed, ends the lease, and the
 //     request's audit row says so. Changes that leave the status alone do not touch the lease.
-func leaseOnUpdate(ctx context.Context, q *store.Q, t *maestro.Task, p maestro.TaskPatch, now int64) error {
+//
+// It returns what the audit row should say about the lease.
+func leaseOnUpdate(ctx context.Context, q *store.Q, t *maestro.Task, p maestro.TaskPatch, now int64) (leaseNote, error) {
 	if p.LeaseToken != nil {
 		held, err := checkToken(store.LeaseState{Held: t.Lease}, t.ID, *p.LeaseToken, now)
 		if err != nil {
-			return err
+			return leaseNote{}, err
 		}
-		if p.Status != nil && *p.Status != maestro.TaskInProgress {
-			if _, err := q.EndLease(ctx, t.ID); err != nil {
-				return err
-			}
-			maestro.NoteAudit(ctx, "lease", fmt.Sprintf("ended by its holder, session %s (token %d)", held.SessionID, held.Token))
-			t.Lease = nil
+		if p.Status == nil || *p.Status == maestro.TaskInProgress {
+			return leaseNote{}, nil
 		}
-		return nil
+		if _, err := q.EndLease(ctx, t.ID); err != nil {
+			return leaseNote{}, err
+		}
+		t.Lease = nil
+		return leaseNote{"lease", fmt.Sprintf("ended by its holder, session %s (token %d)", held.SessionID, held.Token)}, nil
 	}
 	if t.Lease == nil || p.Status == nil {
-		return nil
+		return leaseNote{}, nil
 	}
 	if _, err := q.EndLease(ctx, t.ID); err != nil {
-		return err
+		return leaseNote{}, err
 	}
-	maestro.NoteAudit(ctx, "leaseOverride", fmt.Sprintf("a change without Lease-Token ended the lease of session %s (token %d)",
-		t.Lease.SessionID, t.Lease.Token))
+	note := leaseNote{"leaseOverride", fmt.Sprintf("a change without Lease-Token ended the lease of session %s (token %d)",
+		t.Lease.SessionID, t.Lease.Token)}
 	t.Lease = nil
-	return nil
+	return note, nil
 }
 
 // expireDue sweeps the due leases of one project (inside a claim's transaction).
@@ -423,6 +435,10 @@ func (s *Leases) expire(ctx context.Context, q *store.Q, due []store.DueLease, n
 // Sweep ends every lease that has expired by now (the clock), in bounded transactions, and returns how
 // many it ended.
 func (s *Leases) Sweep(ctx context.Context) (int, error) {
+	// Most sweeps find nothing: a look on the reader pool spares them a write transaction.
+	if due, err := s.st.Read().DueLeases(ctx, s.nowMs(), 1); err != nil || len(due) == 0 {
+		return 0, err
+	}
 	total := 0
 	for {
 		n := 0

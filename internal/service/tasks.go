@@ -169,6 +169,7 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 		return maestro.Task{}, err
 	}
 	var t maestro.Task
+	var note leaseNote
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		var err error
 		if t, err = q.GetTask(ctx, id); err != nil {
@@ -183,7 +184,7 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 			return err
 		}
 		now := s.nowMs()
-		if err := leaseOnUpdate(ctx, q, &t, p, now); err != nil {
+		if note, err = leaseOnUpdate(ctx, q, &t, p, now); err != nil {
 			return err
 		}
 		if p.Dependencies != nil {
@@ -214,6 +215,9 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 		}
 		return s.sessionsChanged(ctx, q, changedSessions, now)
 	})
+	if err == nil {
+		note.record(ctx)
+	}
 	return t, err
 }
 
@@ -266,7 +270,8 @@ func (s *Tasks) missingSession(ctx context.Context, q *store.Q, ids []string) er
 // that depended on it lose that dependency (task:updated each), so no dependency ever dangles.
 // Errors: NOT_FOUND, PRECONDITION_FAILED.
 func (s *Tasks) Delete(ctx context.Context, id string) error {
-	return s.st.InTx(ctx, func(q *store.Q) error {
+	var note leaseNote
+	err := s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTask(ctx, id)
 		if err != nil {
 			return notFound(err, "Task", id)
@@ -281,8 +286,8 @@ func (s *Tasks) Delete(ctx context.Context, id string) error {
 		}
 		if t.Lease != nil {
 			// The lease row goes with the task (foreign key); the audit row says whose work was cut short.
-			maestro.NoteAudit(ctx, "leaseOverride", fmt.Sprintf("the delete ended the lease of session %s (token %d)",
-				t.Lease.SessionID, t.Lease.Token))
+			note = leaseNote{"leaseOverride", fmt.Sprintf("the delete ended the lease of session %s (token %d)",
+				t.Lease.SessionID, t.Lease.Token)}
 		}
 		now := s.nowMs()
 		if err := s.dropDependency(ctx, q, t, now); err != nil {
@@ -312,6 +317,10 @@ func (s *Tasks) Delete(ctx context.Context, id string) error {
 		}
 		return q.Emit(ctx, maestro.EventTaskDeleted, t.ProjectID, maestro.IDPayload{ID: id})
 	})
+	if err == nil {
+		note.record(ctx)
+	}
+	return err
 }
 
 // sessionsChanged records, for each session whose task list just changed, a lastActivity bump and a

@@ -51,6 +51,7 @@ func Register(api huma.API, d Deps) {
 	registerFlags(api, d)
 	registerProjects(api, d)
 	registerTasks(api, d)
+	registerLeases(api, d)
 	registerSkills(api, d)
 	registerAdmin(api, d)
 	registerEvents(api, d)

@@ -15,8 +15,8 @@ import (
 // ETags are strong and computed from the resource's identity and version, not by hashing the body:
 //
 //   - every change of a project or task moves its updatedAt, and updatedAt strictly increases per
-//     record (D12), so (id, updatedAt) names one version exactly; a flag's version is its value, source
-//     and updatedAt;
+//     record (D12), so (id, updatedAt) names one version exactly — with a task's lease (token and
+//     expiry), which a renewal moves alone; a flag's version is its value, source and updatedAt;
 //   - the v2 representation is a pure function of that version, so one version always has the same
 //     bytes — which is what a strong ETag promises — and nothing re-encodes bodies on the way;
 //   - If-Match must use strong comparison (RFC 9110 §13.1.1), so weak ETags could never satisfy it.
@@ -30,6 +30,10 @@ func etagOf(v any) string {
 	switch x := v.(type) {
 	case maestro.Task:
 		parts = []string{"task", x.ID, strconv.FormatInt(x.UpdatedAt, 10)}
+		if l := x.Lease; l != nil {
+			// A renewal moves only the lease's expiry, not updatedAt: the lease is part of the version.
+			parts = append(parts, "lease", strconv.FormatInt(l.Token, 10), strconv.FormatInt(l.ExpiresAt, 10))
+		}
 	case maestro.Project:
 		parts = []string{"project", x.ID, strconv.FormatInt(x.UpdatedAt, 10)}
 	case maestro.Session:

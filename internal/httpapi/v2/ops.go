@@ -48,6 +48,8 @@ Only successful creates are remembered: a failed one may be retried with the sam
 const (
 	// metaIdempotent marks a create that honours Idempotency-Key.
 	metaIdempotent = "maestro.idempotent"
+	// metaFlag names the flag (a flags.Key) that gates an operation besides api-v2.
+	metaFlag = "maestro.flag"
 )
 
 // op builds a v2 operation. Every v2 operation may answer 404 FEATURE_DISABLED (api-v2 off) and 500;

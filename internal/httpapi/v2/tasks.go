@@ -100,8 +100,9 @@ type taskCreateInput struct {
 
 type taskPatchInput struct {
 	IDPath
-	IfMatch string `header:"If-Match" doc:"Update only if the task still has this ETag (else 412)."`
-	Body    TaskPatchBody
+	IfMatch    string `header:"If-Match" doc:"Update only if the task still has this ETag (else 412)."`
+	LeaseToken string `header:"Lease-Token" maxLength:"20" pattern:"^[0-9]+$" doc:"The fencing token of the lease the caller holds on the task (lease.token). With it, a stale token (the lease expired, was released or re-claimed) gets 409 LEASE_TOKEN_STALE and changes nothing. Without it, a status change of a leased task overrides the lease: allowed, it ends the lease, and the audit log says so. Gated by the task-leases flag."`
+	Body       TaskPatchBody
 }
 
 type taskListOutput struct{ Body TaskList }
@@ -147,6 +148,9 @@ func registerTasks(api huma.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
+			if err := d.Services.Leases.Attach(ctx, page.Items); err != nil {
+				return nil, err
+			}
 			return taskPage(page), nil
 		})
 
@@ -170,7 +174,7 @@ func registerTasks(api huma.API, d Deps) {
 	huma.Register(api, op("get-task", http.MethodGet, Prefix+"/tasks/{id}", tag, "Get a task",
 		"One task with its ETag; If-None-Match answers 304 while it is unchanged.", http.StatusNotModified),
 		func(ctx context.Context, in *taskGetInput) (*taskOutput, error) {
-			t, err := svc.Get(ctx, in.ID)
+			t, err := d.Services.Leases.Get(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -191,6 +195,9 @@ func registerTasks(api huma.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
+			if err := d.Services.Leases.Attach(ctx, page.Items); err != nil {
+				return nil, err
+			}
 			return taskPage(page), nil
 		})
 
@@ -199,15 +206,23 @@ func registerTasks(api huma.API, d Deps) {
 			"links changed). updatedAt always moves. Dependencies are checked inside the write: each must be a "+
 			"task of the same project (422 VALIDATION_ERROR), and none may lead back to this task (422 "+
 			"DEPENDENCY_CYCLE, with the cycle in details.cycle; a self-dependency is a cycle).\n\n"+
+			"A leased task (see the claim operations): the holder sends its fencing token as Lease-Token; a stale "+
+			"token gets 409 LEASE_TOKEN_STALE and changes nothing; a status other than in_progress ends the lease. "+
+			"A status change without Lease-Token (a person, the UI, v1) is an override: it ends the lease and the "+
+			"audit log says so.\n\n"+
 			"Differences from v1: no updateSource (agents reporting progress send just sessionStatus), unknown "+
 			"members and enum values outside the lists are refused (422), dependencies are settable.",
-		http.StatusPreconditionFailed),
+		http.StatusPreconditionFailed, http.StatusConflict),
 		func(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
 			b := in.Body
+			token, err := leaseToken(ctx, d.Flags, in.LeaseToken, false)
+			if err != nil {
+				return nil, err
+			}
 			t, err := svc.Update(ifMatch(ctx, in.IfMatch, "Task '"+in.ID+"'"), in.ID, maestro.TaskPatch{
 				Title: b.Title, Description: b.Description, Status: strPtr(b.Status),
 				SessionStatus: strPtr(b.SessionStatus), Priority: strPtr(b.Priority), SessionIDs: b.SessionIDs,
-				SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies,
+				SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies, LeaseToken: token,
 			})
 			if err != nil {
 				return nil, err
