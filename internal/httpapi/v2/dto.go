@@ -46,15 +46,17 @@ type Task struct {
 	SkillIDs      []string `json:"skillIds"`
 	AgentIDs      []string `json:"agentIds"`
 	Dependencies  []string `json:"dependencies" doc:"Tasks of the same project this one depends on."`
-	Lease         *Lease   `json:"lease" nullable:"true" required:"false" doc:"The lease an agent session holds on the task (see the claim operations); null when nobody holds it. Always present in responses; an import ignores it. v1 has no such member."`
+	Lease         *Lease   `json:"lease" required:"false" doc:"The lease an agent session holds on the task (see the claim operations); null when nobody holds it. Always present in responses; an import ignores it. v1 has no such member."`
 }
 
-// Lease is the lease held on a task.
+// Lease is the lease held on a task. Its schema is nullable (huma allows that per struct, not per
+// member of a struct type): a task nobody holds has lease null.
 type Lease struct {
-	SessionID  string `json:"sessionId" doc:"The session holding the task."`
-	AcquiredAt int64  `json:"acquiredAt" doc:"When the task was claimed, ms since the epoch."`
-	ExpiresAt  int64  `json:"expiresAt" doc:"When the lease ends unless renewed (PUT .../lease), ms since the epoch. An expired lease is swept: the task goes back to todo."`
-	Token      int64  `json:"token" doc:"The fencing token; it grows with every claim of the task. Send it as the Lease-Token header to renew, release or finish the task; a stale one gets 409 LEASE_TOKEN_STALE."`
+	_          struct{} `nullable:"true"`
+	SessionID  string   `json:"sessionId" doc:"The session holding the task."`
+	AcquiredAt int64    `json:"acquiredAt" doc:"When the task was claimed, ms since the epoch."`
+	ExpiresAt  int64    `json:"expiresAt" doc:"When the lease ends unless renewed (PUT .../lease), ms since the epoch. An expired lease is swept: the task goes back to todo."`
+	Token      int64    `json:"token" doc:"The fencing token; it grows with every claim of the task. Send it as the Lease-Token header to renew, release or finish the task; a stale one gets 409 LEASE_TOKEN_STALE."`
 }
 
 func leaseDTO(l *maestro.TaskLease) *Lease {

@@ -32,7 +32,13 @@ type NextBody struct {
 
 // ClaimResult is the answer of a claim.
 type ClaimResult struct {
-	Task *Task `json:"task" nullable:"true" doc:"The claimed task, in_progress, with its lease (lease.token is the fencing token); null when no task is ready."`
+	Task *ClaimedTask `json:"task" doc:"The claimed task, in_progress, with its lease (lease.token is the fencing token); null when no task is ready."`
+}
+
+// ClaimedTask is the task a claim took (a Task), or null when nothing was ready.
+type ClaimedTask struct {
+	_ struct{} `nullable:"true"`
+	Task
 }
 
 // RenewBody is the body of a lease renewal.
@@ -66,19 +72,20 @@ type nextInput struct {
 
 type claimOutput struct{ Body ClaimResult }
 
-type leaseTokenHeader struct {
+// LeaseTokenHeader is the required Lease-Token header of the lease operations.
+type LeaseTokenHeader struct {
 	LeaseToken string `header:"Lease-Token" required:"true" maxLength:"20" pattern:"^[0-9]+$" doc:"The fencing token of the lease (lease.token)."`
 }
 
 type renewInput struct {
 	IDPath
-	leaseTokenHeader
+	LeaseTokenHeader
 	Body *RenewBody
 }
 
 type releaseInput struct {
 	IDPath
-	leaseTokenHeader
+	LeaseTokenHeader
 	Status TaskStatus `query:"status" doc:"The status the task returns to: todo (the default), completed, blocked or cancelled."`
 }
 
@@ -114,8 +121,7 @@ func claimResult(t *maestro.Task) *claimOutput {
 	if t == nil {
 		return &claimOutput{}
 	}
-	dto := taskDTO(*t)
-	return &claimOutput{Body: ClaimResult{Task: &dto}}
+	return &claimOutput{Body: ClaimResult{Task: &ClaimedTask{Task: taskDTO(*t)}}}
 }
 
 func (h leasesV2) claim(ctx context.Context, in *claimInput) (*claimOutput, error) {
