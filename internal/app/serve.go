@@ -18,6 +18,7 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/mcpapi"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/service"
 	"github.com/maestro-hq/maestro-server/internal/skills"
@@ -113,6 +114,9 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		Skills:         skillSet, Components: components, Flags: fl,
 		WebSocket: sockets, WSStatus: sockets.Status, EventLog: hub,
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
+		MCP: mcpapi.Handler(mcpapi.Options{
+			Services: svcs, Flags: fl, Skills: skillSet, Origins: cfg.CORSOrigins, Logger: log, Version: Version,
+		}),
 	})
 
 	// The audit writer outlives the HTTP server by its final flush: it is not stopped by ctx but after

@@ -152,6 +152,12 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 				Route: s.routeLabel(st.info, r), Status: st.sw.statusOrDefault(),
 				RequestID: maestro.RequestIDFrom(r.Context()),
 			}
+			if e.Route == MCPPath && e.Status < 300 {
+				// The MCP endpoint audits each mutating tool call itself (actor mcp:<client>, route
+				// tools/<name>); the POSTs that carry them would only repeat it without saying what was done.
+				// A refused request (401, 403, 404…) is still recorded here.
+				return
+			}
 			if e.Actor == "" {
 				e.Actor = maestro.ActorFrom(r.Context())
 			}

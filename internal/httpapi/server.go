@@ -36,6 +36,9 @@ type Options struct {
 
 	// WebSocket handles upgrade requests on any path; nil refuses them with 404.
 	WebSocket http.Handler
+	// MCP serves the Model Context Protocol endpoint at /mcp (internal/mcpapi); nil leaves /mcp
+	// unrouted (404). It sits behind the whole chain: token, limits, request IDs, access log, audit.
+	MCP http.Handler
 	// WSStatus reports WebSocket clients for /ws-status.
 	WSStatus func() maestro.WSStatus
 	// EventLog reads the durable event log for GET /api/v2/events.
@@ -82,6 +85,9 @@ type Server struct {
 
 var setHumaHook sync.Once
 
+// MCPPath is where Options.MCP is mounted.
+const MCPPath = "/mcp"
+
 // New builds the server and registers every operation.
 func New(opts Options) *Server {
 	if opts.Logger == nil {
@@ -121,6 +127,9 @@ func New(opts Options) *Server {
 	documentAPI(api1.OpenAPI(), 1)
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
+	if opts.MCP != nil {
+		mux.Handle(MCPPath, opts.MCP)
+	}
 
 	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
