@@ -37,7 +37,7 @@ type auditInput struct {
 	Limit     int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Entries per page, 1 to 500."`
 	Cursor    string `query:"cursor" doc:"The nextCursor of the previous page."`
 	Actor     string `query:"actor" doc:"Only entries of this actor (token or anonymous)."`
-	Method    string `query:"method" enum:"POST,PUT,PATCH,DELETE" doc:"Only entries with this HTTP method."`
+	Method    string `query:"method" enum:"POST,PUT,PATCH,DELETE,MCP" doc:"Only entries with this HTTP method (MCP: tool calls on the MCP endpoint)."`
 	Route     string `query:"route" doc:"Only entries of this route template, e.g. /api/v1/tasks/{id}."`
 	EntityID  string `query:"entityId" doc:"Only entries acting on this entity id."`
 	RequestID string `query:"requestId" doc:"Only the entry of this request."`
