@@ -316,4 +316,22 @@ func TestMCP_origin(t *testing.T) {
 	if r := e.Do("POST", "/mcp", body, "Origin", "tauri://localhost", "Accept", "application/json, text/event-stream"); r.Status == 403 {
 		t.Fatalf("UI origin refused: %s", r.Body)
 	}
+	// DNS rebinding: on a loopback connection, a Host that is not a loopback name is refused.
+	srv := httptest.NewServer(e.Handler)
+	defer srv.Close()
+	req, err := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "rebind.example"
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("Host rebind.example on loopback: %d", resp.StatusCode)
+	}
 }
