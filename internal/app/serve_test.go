@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/maestro-hq/maestro-server/internal/config"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 )
 
 // TestRun_startupFailureStopsBackgroundWork fails the last start-up step that can fail (the debug
@@ -33,8 +32,6 @@ func TestRun_startupFailureStopsBackgroundWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restore := apierr.Logger
-	t.Cleanup(func() { apierr.Logger = restore })
 
 	var logs lockedBuffer
 	err = Run(context.Background(), cfg, &logs)

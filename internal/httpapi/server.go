@@ -11,8 +11,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -81,6 +81,8 @@ type Server struct {
 
 	httpMetrics *obs.HTTPMetrics
 	mux         *http.ServeMux
+	// maxBody is the largest request body any operation accepts.
+	maxBody int64
 }
 
 var setHumaHook sync.Once
@@ -131,7 +133,7 @@ func New(opts Options) *Server {
 		mux.Handle(MCPPath, opts.MCP)
 	}
 
-	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux}
+	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, maxBody: bodyCeiling(api1, api2)}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
 	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
 	s.registerProbes(mux)
@@ -153,7 +155,7 @@ func (s *Server) V2() huma.API { return s.v2 }
 func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
 	h = captureRoute(h)
-	h = limitBody(h)
+	h = limitBody(s.maxBody, h)
 	h = routeVersion(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
@@ -208,6 +210,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return serr
 	}
 	return err
+}
+
+// bodyCeiling is the largest request body any operation of apis accepts (at least maestro.MaxBodyBytes,
+// which non-huma handlers get): the router-wide cap, under which each operation enforces its own limit.
+func bodyCeiling(apis ...huma.API) int64 {
+	limit := int64(maestro.MaxBodyBytes)
+	for _, api := range apis {
+		for _, item := range api.OpenAPI().Paths {
+			for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Options, item.Head, item.Patch, item.Trace} {
+				if op != nil && op.MaxBodyBytes > limit {
+					limit = op.MaxBodyBytes
+				}
+			}
+		}
+	}
+	return limit
 }
 
 // notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25).

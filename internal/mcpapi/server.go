@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/origin"
 	"github.com/maestro-hq/maestro-server/internal/service"

@@ -70,7 +70,7 @@ func validateList(field string, v *[]string) error {
 // (v2) the parent's project and the dependencies. Errors: VALIDATION_ERROR (no projectId, blank title,
 // field too long, parent of another project when SameProjectParent, unknown or foreign dependencies),
 // NOT_FOUND (project, parent task).
-func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task, error) {
+func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate, opts ...maestro.WriteOpts) (maestro.Task, error) {
 	if in.ProjectID == "" {
 		return maestro.Task{}, maestro.InvalidField("projectId", "Project ID is required")
 	}
@@ -101,7 +101,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 		parent := in.ParentID
 		t.ParentID = &parent
 	}
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &t, func(q *store.Q) error {
 		if _, err := q.GetProject(ctx, in.ProjectID); err != nil {
 			return notFound(err, "Project", in.ProjectID)
 		}
@@ -124,10 +124,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 		if err := q.InsertTask(ctx, t); err != nil {
 			return err
 		}
-		if err := q.Emit(ctx, maestro.EventTaskCreated, t.ProjectID, t); err != nil {
-			return err
-		}
-		return q.RememberResponse(ctx, t)
+		return q.Emit(ctx, maestro.EventTaskCreated, t.ProjectID, t)
 	})
 	if err != nil {
 		return maestro.Task{}, err
@@ -145,7 +142,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 // now, and a status change without one overrides (ends) the lease.
 // Errors: VALIDATION_ERROR, NOT_FOUND (task, or a session in sessionIds), DEPENDENCY_CYCLE,
 // PRECONDITION_FAILED, LEASE_TOKEN_STALE.
-func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (maestro.Task, error) {
+func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch, opts ...maestro.WriteOpts) (maestro.Task, error) {
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
 		if title == "" {
@@ -180,7 +177,7 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 			return err
 		}
 		t.Lease = ls.Held
-		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
 			return err
 		}
 		now := s.nowMs()
@@ -269,7 +266,7 @@ func (s *Tasks) missingSession(ctx context.Context, q *store.Q, ids []string) er
 // affected sessions get session:updated), then task:deleted. Queue items keep the id as history. Tasks
 // that depended on it lose that dependency (task:updated each), so no dependency ever dangles.
 // Errors: NOT_FOUND, PRECONDITION_FAILED.
-func (s *Tasks) Delete(ctx context.Context, id string) error {
+func (s *Tasks) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts) error {
 	var note leaseNote
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTask(ctx, id)
@@ -281,7 +278,7 @@ func (s *Tasks) Delete(ctx context.Context, id string) error {
 			return err
 		}
 		t.Lease = ls.Held
-		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
 			return err
 		}
 		if t.Lease != nil {

@@ -21,6 +21,13 @@ type healthOutput struct{ Body Health }
 
 type wsStatusOutput struct{ Body maestro.WSStatus }
 
+// healthV1 holds what the Health operations need; each method serves one of them and is named
+// after its operation ID.
+type healthV1 struct {
+	d     Deps
+	names []string
+}
+
 func registerHealth(api huma.API, d Deps) {
 	names := make([]string, 0, len(d.Components))
 	for n := range d.Components {
@@ -28,36 +35,41 @@ func registerHealth(api huma.API, d Deps) {
 	}
 	sort.Strings(names)
 
+	h := healthV1{d: d, names: names}
 	huma.Register(api, op("health", http.MethodGet, "/health", "Health", "Server health",
 		"Always answers 200 while the process serves requests; `status` is `degraded` when a component "+
 			"(database, skills directory, error tracking) is not ok. Open without a token."),
-		func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
-			now := d.Now()
-			h := Health{
-				Status: maestro.HealthOK, Timestamp: now.UnixMilli(),
-				Uptime:     now.Sub(d.Started).Seconds(),
-				Components: make(map[string]maestro.ComponentHealth, len(names)),
-			}
-			for _, n := range names {
-				c := d.Components[n].Health()
-				h.Components[n] = c
-				if c.Status != maestro.HealthOK {
-					h.Status = maestro.HealthDegraded
-				}
-			}
-			return &healthOutput{Body: h}, nil
-		})
+		h.health)
 
 	huma.Register(api, op("ws-status", http.MethodGet, "/ws-status", "Health", "WebSocket clients",
 		"The WebSocket clients connected right now and the state of each."),
-		func(ctx context.Context, _ *struct{}) (*wsStatusOutput, error) {
-			st := maestro.WSStatus{Clients: []maestro.WSClient{}}
-			if d.WSStatus != nil {
-				st = d.WSStatus()
-				if st.Clients == nil {
-					st.Clients = []maestro.WSClient{}
-				}
-			}
-			return &wsStatusOutput{Body: st}, nil
-		})
+		h.wsStatus)
+}
+
+func (h healthV1) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+	now := h.d.Now()
+	out := Health{
+		Status: maestro.HealthOK, Timestamp: now.UnixMilli(),
+		Uptime:     now.Sub(h.d.Started).Seconds(),
+		Components: make(map[string]maestro.ComponentHealth, len(h.names)),
+	}
+	for _, n := range h.names {
+		c := h.d.Components[n].Health()
+		out.Components[n] = c
+		if c.Status != maestro.HealthOK {
+			out.Status = maestro.HealthDegraded
+		}
+	}
+	return &healthOutput{Body: out}, nil
+}
+
+func (h healthV1) wsStatus(ctx context.Context, _ *struct{}) (*wsStatusOutput, error) {
+	st := maestro.WSStatus{Clients: []maestro.WSClient{}}
+	if h.d.WSStatus != nil {
+		st = h.d.WSStatus()
+		if st.Clients == nil {
+			st.Clients = []maestro.WSClient{}
+		}
+	}
+	return &wsStatusOutput{Body: st}, nil
 }
