@@ -20,6 +20,16 @@ CREATE TABLE task_leases (
 -- The sweep looks for held leases whose expiry has passed, soonest first.
 CREATE INDEX task_leases_held_expiry ON task_leases (expires_at) WHERE session_id IS NOT NULL;
 
+-- The pick of a project's next ready task, and its ready set: its todo tasks, most urgent then oldest.
+-- With status in the key, a project with many finished tasks is not walked to find the few todo ones.
+-- The expression must stay identical to priorityRankSQL in internal/store/taskpage.go.
+CREATE INDEX tasks_project_status_priority_rank ON tasks (
+    project_id, status,
+    (CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END),
+    created_at, id
+);
+
 -- +goose Down
+DROP INDEX tasks_project_status_priority_rank;
 DROP INDEX task_leases_held_expiry;
 DROP TABLE task_leases;

@@ -34,9 +34,11 @@ WHERE session_id IS NOT NULL AND expires_at <= @now
 ORDER BY expires_at LIMIT @max;
 
 -- name: ListDueLeasesOfProject :many
--- ListDueLeases for one project: the claim of a project's next task expires its due leases first.
+-- ListDueLeases for one project: the claim of a project's next task expires its due leases first. CROSS
+-- JOIN makes SQLite start from the few held leases (the partial index) rather than walk all the tasks of
+-- the project.
 SELECT l.task_id, l.token, l.session_id, l.acquired_at, l.expires_at FROM task_leases l
-JOIN tasks t ON t.id = l.task_id
+CROSS JOIN tasks t ON t.id = l.task_id
 WHERE l.session_id IS NOT NULL AND l.expires_at <= @now AND t.project_id = @project_id
 ORDER BY l.expires_at;
 
