@@ -4,7 +4,9 @@
 //
 // It also holds the observability layers every request goes through (access log, metrics, audit,
 // panic recovery with error tracking; observe.go), /metrics, the probes /healthz and /readyz, and the
-// offline documentation (docs pages, embedded Swagger UI, the events JSON Schema).
+// offline documentation (docs pages, embedded Swagger UI, the events JSON Schema). It mounts the MCP
+// endpoint (internal/mcpapi, given as Options.MCP) at /mcp inside the same chain, so the token, limits,
+// request IDs and logs apply to it as to the REST API.
 //
 // Operations themselves live in v1/ (and v2/); error rendering lives in internal/apierr (shared with internal/ws). This package must not
 // contain business rules.
