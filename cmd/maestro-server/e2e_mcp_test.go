@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,5 +178,67 @@ func TestE2E_MCP(t *testing.T) {
 	status, body := s.Do("POST", "/mcp", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, auth...)
 	if status != http.StatusNotFound {
 		t.Fatalf("POST /mcp with mcp off: %d %s", status, body)
+	}
+}
+
+// TestE2E_ClaimRace has 100 concurrent HTTP clients claim the next task of one project on the real
+// binary until nothing is ready: every task is handed out exactly once.
+func TestE2E_ClaimRace(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	var proj struct{ ID string }
+	s.JSON("POST", "/api/v2/projects", map[string]any{"name": "race"}, 201, &proj)
+	const tasks, claimers = 60, 100
+	for i := range tasks {
+		s.JSON("POST", "/api/v2/tasks", map[string]any{"projectId": proj.ID, "title": "t" + strconv.Itoa(i)}, 201, nil)
+	}
+	sessions := make([]string, claimers)
+	for i := range sessions {
+		var sess struct{ ID string }
+		s.JSON("POST", "/api/sessions", map[string]any{"projectId": proj.ID, "taskIds": []string{}}, 201, &sess)
+		sessions[i] = sess.ID
+	}
+	var mu sync.Mutex
+	claimedBy := map[string][]string{}
+	var wg sync.WaitGroup
+	for i := range claimers {
+		wg.Go(func() {
+			for {
+				raw, err := json.Marshal(map[string]any{"sessionId": sessions[i], "leaseSeconds": 600})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp, err := http.Post(s.URL+"/api/v2/projects/"+proj.ID+"/tasks/next", "application/json", bytes.NewReader(raw))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var out struct {
+					Task *struct{ ID string }
+				}
+				err = json.NewDecoder(resp.Body).Decode(&out)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || err != nil {
+					t.Errorf("next: %d %v", resp.StatusCode, err)
+					return
+				}
+				if out.Task == nil {
+					return
+				}
+				mu.Lock()
+				claimedBy[out.Task.ID] = append(claimedBy[out.Task.ID], sessions[i])
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimedBy) != tasks {
+		t.Fatalf("%d of %d tasks claimed", len(claimedBy), tasks)
+	}
+	for id, by := range claimedBy {
+		if len(by) != 1 {
+			t.Errorf("task %s claimed %d times: %v", id, len(by), by)
+		}
 	}
 }

@@ -306,3 +306,38 @@ func TestFlag_TaskLeases(t *testing.T) {
 		t.Fatalf("get with task-leases off: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestLeases_readyPages: the ready set pages with cursors in claim order and only lists todo tasks.
+func TestLeases_readyPages(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	p := env.Project("agents")
+	var want []string
+	low := env.Task(p.ID, maestro.TaskCreate{Title: "low", Priority: maestro.PriorityLow})
+	for i := range 4 {
+		want = append(want, env.Task(p.ID, maestro.TaskCreate{Title: fmt.Sprint("high ", i), Priority: maestro.PriorityHigh}).ID)
+	}
+	want = append(want, low.ID)
+	done := env.Task(p.ID, maestro.TaskCreate{Title: "done", Priority: maestro.PriorityCritical})
+	if r := env.Do("PATCH", "/api/v2/tasks/"+done.ID, map[string]any{"status": "completed"}); r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	var got []string
+	path := "/api/v2/projects/" + p.ID + "/tasks/ready?limit=2"
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("too many pages")
+		}
+		pg := getPage(t, env, path)
+		for _, it := range pg.Items {
+			got = append(got, fmt.Sprint(it["task"].(map[string]any)["id"]))
+		}
+		if pg.NextCursor == nil {
+			break
+		}
+		path = "/api/v2/projects/" + p.ID + "/tasks/ready?limit=2&cursor=" + *pg.NextCursor
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ready pages %v, want %v", got, want)
+	}
+}
