@@ -79,7 +79,7 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = fl.Close() }()
-	stopPruning := background(ctx, func(ctx context.Context) { pruneIdempotencyKeys(ctx, st, log) })
+	stopPruning := background(ctx, st.PruneIdempotencyKeysEvery)
 	defer stopPruning()
 
 	hub, sockets, stopLive, err := startLive(ctx, cfg, st, fl, metrics, log)

@@ -41,7 +41,7 @@ func TestRun_startupFailureStopsBackgroundWork(t *testing.T) {
 	buf := make([]byte, 1<<20)
 	stacks := string(buf[:runtime.Stack(buf, true)])
 	for _, fn := range []string{
-		"events.(*Hub).Run", "skills.(*Loader).Watch", "app.pruneIdempotencyKeys", "service.(*Audit).Run",
+		"events.(*Hub).Run", "skills.(*Loader).Watch", "store.(*Store).PruneIdempotencyKeysEvery", "service.(*Audit).Run",
 		"ws.(*Server).Shutdown", "flags.(*Flags).follow", "store.(*Store).pollDataVersion",
 	} {
 		if strings.Contains(stacks, fn) {

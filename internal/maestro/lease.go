@@ -11,13 +11,17 @@ const (
 	MaxLeaseSeconds     = 86400
 )
 
-// TaskLease is the lease currently held on a task.
+// TaskLease is the lease currently held on a task. It is never sent as it is: the API packages have
+// their own representations of it.
 type TaskLease struct {
-	SessionID string `json:"sessionId" doc:"The session holding the task."`
+	// SessionID is the session holding the task.
+	SessionID string
 	// AcquiredAt is when the lease was claimed, ms since the epoch.
-	AcquiredAt int64 `json:"acquiredAt" doc:"When the task was claimed, ms since the epoch."`
-	ExpiresAt  int64 `json:"expiresAt" doc:"When the lease ends unless renewed, ms since the epoch."`
-	Token      int64 `json:"token" doc:"The fencing token: present it as Lease-Token to renew, release or finish the task."`
+	AcquiredAt int64
+	// ExpiresAt is when the lease ends unless renewed, ms since the epoch.
+	ExpiresAt int64
+	// Token is the fencing token of this claim; it grows with every claim of the task.
+	Token int64
 }
 
 // Why a task cannot be claimed (details.reason of TASK_NOT_CLAIMABLE).

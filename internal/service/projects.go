@@ -135,5 +135,8 @@ func (s *Projects) Delete(ctx context.Context, id string, opts ...maestro.WriteO
 
 // Page returns one page of projects (API v2). Errors: VALIDATION_ERROR (unknown sort, foreign cursor).
 func (s *Projects) Page(ctx context.Context, pq maestro.ProjectQuery) (maestro.Page[maestro.Project], error) {
+	if err := checkSort(pq.Sort, maestro.CreatedSorts); err != nil {
+		return maestro.Page[maestro.Project]{}, err
+	}
 	return s.st.Read().ProjectPage(ctx, pq)
 }

@@ -371,8 +371,8 @@ func (s *Tasks) dropDependency(ctx context.Context, q *store.Q, deleted maestro.
 // Page returns one page of the tasks matching tq (API v2). Errors: VALIDATION_ERROR (parentId with
 // root, a search without words, a sort or cursor that does not fit the query).
 func (s *Tasks) Page(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[maestro.Task], error) {
-	if tq.Root && tq.ParentID != "" {
-		return maestro.Page[maestro.Task]{}, maestro.InvalidField("root", "give parentId or root=true, not both")
+	if err := checkTaskQuery(tq); err != nil {
+		return maestro.Page[maestro.Task]{}, err
 	}
 	return s.st.Read().TaskPage(ctx, tq)
 }
@@ -388,5 +388,8 @@ func (s *Tasks) ChildrenPage(ctx context.Context, id string, tq maestro.TaskQuer
 		return maestro.Page[maestro.Task]{}, maestro.NotFound("Task", id)
 	}
 	tq.ParentID, tq.Root = id, false
+	if err := checkTaskQuery(tq); err != nil {
+		return maestro.Page[maestro.Task]{}, err
+	}
 	return s.st.Read().TaskPage(ctx, tq)
 }

@@ -100,6 +100,9 @@ func (s *Templates) Page(ctx context.Context, tq maestro.TemplateQuery) (maestro
 			return maestro.Page[maestro.Template]{}, err
 		}
 	}
+	if err := checkSort(tq.Sort, maestro.CreatedSorts); err != nil {
+		return maestro.Page[maestro.Template]{}, err
+	}
 	return s.st.Read().TemplatePage(ctx, tq)
 }
 

@@ -27,10 +27,23 @@ type logLevelInput struct{ Body LogLevel }
 
 type logLevelChangeOutput struct{ Body LogLevelChange }
 
+// AuditEntry is one mutating request of the audit log (maestro.AuditEntry on the wire).
+type AuditEntry struct {
+	ID        int64             `json:"id" doc:"Position in the audit log; larger is newer."`
+	At        int64             `json:"at" doc:"When the request finished, ms since the epoch."`
+	Actor     string            `json:"actor" doc:"Who acted: token (a valid API token was presented), anonymous (no token is configured, or none was sent), or mcp:<client name> (a tool call on the MCP endpoint)."`
+	Method    string            `json:"method" doc:"HTTP method, or MCP for a tool call on the MCP endpoint."`
+	Route     string            `json:"route" doc:"The route template that matched, e.g. /api/v1/tasks/{id} (unmatched when none did); tools/<name> for an MCP tool call."`
+	EntityID  *string           `json:"entityId" nullable:"true" doc:"The entity acted on: the first path parameter, or the id of what a create returned."`
+	Status    int               `json:"status" doc:"HTTP status of the response."`
+	RequestID string            `json:"requestId" doc:"The request's X-Request-ID."`
+	Detail    map[string]string `json:"detail,omitempty" doc:"Extra facts: further path parameters, the client's User-Agent, and what the change did to a task lease (lease, leaseOverride)."`
+}
+
 // AuditPage is one page of the audit log.
 type AuditPage struct {
-	Items      []maestro.AuditEntry `json:"items" doc:"Entries, newest first."`
-	NextCursor *string              `json:"nextCursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page."`
+	Items      []AuditEntry `json:"items" doc:"Entries, newest first."`
+	NextCursor *string      `json:"nextCursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page."`
 }
 
 type auditInput struct {
@@ -115,9 +128,9 @@ func (h adminV2) listAudit(ctx context.Context, in *auditInput) (*auditOutput, e
 	if err != nil {
 		return nil, err
 	}
-	out := AuditPage{Items: page.Items}
-	if out.Items == nil {
-		out.Items = []maestro.AuditEntry{}
+	out := AuditPage{Items: make([]AuditEntry, len(page.Items))}
+	for i, e := range page.Items {
+		out.Items[i] = AuditEntry(e)
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor

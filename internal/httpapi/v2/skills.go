@@ -31,9 +31,16 @@ type SkillPage struct {
 	NextCursor *string     `json:"nextCursor" nullable:"true" doc:"Always null: the list is never split."`
 }
 
+// InvalidSkill is a skill directory that is not served (maestro.InvalidSkill on the wire).
+type InvalidSkill struct {
+	ID     string   `json:"id" doc:"The directory name."`
+	Path   string   `json:"path" doc:"The skill directory on the server."`
+	Errors []string `json:"errors" doc:"Every problem found, one sentence each."`
+}
+
 // InvalidSkillList lists the skill directories that are not served, with the reasons.
 type InvalidSkillList struct {
-	Items []maestro.InvalidSkill `json:"items"`
+	Items []InvalidSkill `json:"items"`
 }
 
 type skillIDInput struct {
@@ -93,7 +100,12 @@ func (h skillsV2) listSkills(ctx context.Context, _ *struct{}) (*skillPageOutput
 }
 
 func (h skillsV2) listInvalidSkills(ctx context.Context, _ *struct{}) (*invalidSkillsOutput, error) {
-	return &invalidSkillsOutput{Body: InvalidSkillList{Items: h.cat.InvalidSkills()}}, nil
+	all := h.cat.InvalidSkills()
+	out := InvalidSkillList{Items: make([]InvalidSkill, len(all))}
+	for i, s := range all {
+		out.Items[i] = InvalidSkill(s)
+	}
+	return &invalidSkillsOutput{Body: out}, nil
 }
 
 func (h skillsV2) getSkill(ctx context.Context, in *skillIDInput) (*skillOutput, error) {
