@@ -75,6 +75,7 @@ func TestLeases_API(t *testing.T) {
 				}
 			}},
 		{Name: "ready set of an unknown project", Method: "GET", Path: "/api/v2/projects/proj_nope/tasks/ready", Status: 404},
+		{Name: "ready set with a foreign cursor", Method: "GET", Path: "/api/v2/projects/" + p.ID + "/tasks/ready?cursor=bm9wZQ", Status: 422},
 		{Name: "next takes the ready task", Method: "POST", Path: "/api/v2/projects/" + p.ID + "/tasks/next",
 			Body: map[string]any{"sessionId": s1, "leaseSeconds": 60}, Status: 200,
 			Check: func(t *testing.T, r *apitest.Response) {
