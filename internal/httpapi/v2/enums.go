@@ -76,22 +76,6 @@ func (ProjectSort) Schema(huma.Registry) *huma.Schema {
 	return enumSchema("Sort order; a leading - reverses it. Default createdAt (oldest first).", projectSorts)
 }
 
-func strs[T ~string](in []T) []string {
-	out := make([]string, len(in))
-	for i, v := range in {
-		out[i] = string(v)
-	}
-	return out
-}
-
-func strPtr[T ~string](p *T) *string {
-	if p == nil {
-		return nil
-	}
-	s := string(*p)
-	return &s
-}
-
 var (
 	sessionSorts = []string{maestro.SortStartedAt, maestro.SortStartedAtDesc, maestro.SortLastActivity,
 		maestro.SortLastActivityDesc}
