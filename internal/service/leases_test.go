@@ -68,7 +68,7 @@ type leaseFixture struct {
 	st      *store.Store
 }
 
-func newLeaseFixture(t *testing.T) *leaseFixture {
+func newLeaseFixture(t testing.TB) *leaseFixture {
 	t.Helper()
 	clock := newManualClock()
 	st := dbtest.New(t, dbtest.WithClock(clock.Now))
