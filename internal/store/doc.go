@@ -8,7 +8,7 @@
 // only SQL written here is what sqlc cannot express: the task and session lists, whose filters combine
 // freely (taskpage.go, sessionpage.go, over the keyset helper of cursor.go, each shape prepared once:
 // shapes.go), full-text search, the pick of a project's next ready task (leases.go: json_each), and
-// savepoint statements. The static list shapes (projects, templates,
-// a session's entries) are sqlc queries. It returns domain types from internal/maestro and never knows
-// about HTTP or about who is calling.
+// savepoint statements. The static list shapes (projects, templates, a session's entries) are sqlc
+// queries. It returns domain types from internal/maestro and never knows about HTTP or about who is
+// calling.
 package store
