@@ -152,6 +152,17 @@ func TestLeases_API(t *testing.T) {
 					t.Fatalf("renew %s", r.Body)
 				}
 			}},
+		{Name: "a leased task's ETag satisfies If-Match", Method: "GET", Path: "/api/v2/tasks/" + a.ID, Status: 200,
+			Check: func(t *testing.T, r *apitest.Response) {
+				// The ETag from before the renewal no longer matches: the lease is part of the version.
+				if u := env.Do("PATCH", "/api/v2/tasks/"+a.ID, map[string]any{"description": "x"}, "If-Match", etag); u.Status != 412 {
+					t.Fatalf("PATCH with the ETag from before the renewal: %d %s", u.Status, u.Body)
+				}
+				etag = r.Header.Get("ETag")
+				if u := env.Do("PATCH", "/api/v2/tasks/"+a.ID, map[string]any{"description": "edited while leased"}, "If-Match", etag); u.Status != 200 || u.Object(t)["lease"] == nil {
+					t.Fatalf("PATCH with the current ETag: %d %s", u.Status, u.Body)
+				}
+			}},
 		{Name: "finish with a stale token", Method: "PATCH", Path: "/api/v2/tasks/" + a.ID,
 			Body: map[string]any{"status": "completed"}, Header: []string{"Lease-Token", "2"}, Status: 409,
 			Check: func(t *testing.T, r *apitest.Response) { problem(t, r, 409, "LEASE_TOKEN_STALE") }},
