@@ -43,7 +43,7 @@ type Task struct {
 	SkillIDs      []string `json:"skillIds"`
 	AgentIDs      []string `json:"agentIds"`
 	Dependencies  []string `json:"dependencies" doc:"Tasks of the same project this one depends on."`
-	Lease         *Lease   `json:"lease" required:"false" doc:"The lease an agent session holds on the task (see the claim operations); null when nobody holds it. Always present in responses; an import ignores it. v1 has no such member."`
+	Lease         *Lease   `json:"lease" required:"false" doc:"The lease an agent session holds on the task (see the claim operations); null when nobody holds it. Always present in responses; project exports leave it null and imports ignore it (leases are not carried over). v1 has no such member."`
 }
 
 // Lease is the lease held on a task. Its schema is nullable (huma allows that per struct, not per
