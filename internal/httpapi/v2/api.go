@@ -57,6 +57,7 @@ func Register(api huma.API, d Deps) {
 	registerLeases(api, d)
 	registerSkills(api, d)
 	registerAdmin(api, d)
+	registerAdminData(api, d)
 	registerEvents(api, d)
 	registerSessions(api, d)
 	registerSpawn(api, d)
