@@ -4,13 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
-	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/origin"
@@ -140,26 +138,6 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 			w.Header().Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitBody caps every request body at 1 MiB (D19), and a v2 project import at 32 MiB; huma answers 413
-// when an operation's body is larger.
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(maestro.MaxBodyBytes)
-		if r.Method == http.MethodPost && r.URL.Path == v2.ImportPath {
-			limit = maestro.MaxImportBytes
-		}
-		if r.ContentLength > limit {
-			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodePayloadTooLarge,
-				fmt.Sprintf("request body is larger than %d bytes", limit)))
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody { // most GETs and DELETEs have nothing to limit
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

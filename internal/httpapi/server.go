@@ -31,8 +31,12 @@ type Options struct {
 
 	// APIToken, when set, is required as a bearer token on everything but the health checks.
 	APIToken string
-	// CORSOrigins are the origins browsers may call from (D20).
+	// CORSOrigins are the origins browsers may call from (D20); they are also the origins trusted to
+	// send unsafe methods cross-origin (guard.go).
 	CORSOrigins []string
+	// AllowedHosts are the names a request's Host header may carry besides loopback ones (HOST,
+	// SERVER_URL's host and ALLOWED_HOSTS; "*" allows any). Other hosts are refused (DNS rebinding).
+	AllowedHosts []string
 
 	// WebSocket handles upgrade requests on any path; nil refuses them with 404.
 	WebSocket http.Handler
@@ -143,13 +147,16 @@ func (s *Server) V2() huma.API { return s.v2 }
 // chain wraps the router in the middleware every request goes through, outermost first.
 func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
+	shed := newLoadShedder(s.opts.MaxInFlight)
+	trusted := origin.New(s.opts.CORSOrigins)
 	h = captureRoute(h)
-	h = limitBody(h)
+	// Slots are taken after the body has been read (readBody), so that a slow body never holds one.
+	h = shed.handler(h)
+	h = s.readBody(shed, h)
 	h = routeVersion(h)
 	h = requireToken(s.opts.APIToken, h)
-	h = cors(origin.New(s.opts.CORSOrigins), h)
+	h = cors(trusted, h)
 	h = withDeadline(s.opts.RequestTimeout, h)
-	h = shedLoad(s.opts.MaxInFlight, h)
 	h = rateLimit(s.opts.RateLimit, s.opts.RateBurst, h)
 	ws := s.opts.WebSocket
 	if ws != nil {
@@ -158,6 +165,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 		ws = requireToken(s.opts.APIToken, ws)
 	}
 	h = upgrades(ws, h)
+	h = guard(newHostGuard(s.opts.AllowedHosts), trusted, h)
 	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)
 	h = s.observeMetrics(h)
@@ -174,7 +182,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadTimeout:       serverReadTimeout,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
