@@ -25,11 +25,12 @@ import (
 // media type (415 unless JSON) and the nesting depth of its free-form JSON fields (400/422).
 
 const (
-	// bodyGrace is how long any body may take before the minimum rate applies.
-	bodyGrace = 5 * time.Second
-	// bodyMinRate is the slowest a body may arrive after bodyGrace, in bytes a second. A body of 1 MiB
-	// (the limit) may therefore take 5 s + 64 s, which the server's ReadTimeout cuts to a minute anyway.
-	bodyMinRate = 16 << 10
+	// DefaultBodyGrace is how long any body may take before the minimum rate applies.
+	DefaultBodyGrace = 5 * time.Second
+	// DefaultBodyMinRate is the slowest a body may arrive after the grace period, in bytes a second. A
+	// body of 1 MiB (the limit) may therefore take 5 s + 64 s, which the server's ReadTimeout cuts to a
+	// minute anyway.
+	DefaultBodyMinRate = 16 << 10
 	// serverReadTimeout is http.Server.ReadTimeout; a body's deadline never extends past it.
 	serverReadTimeout = 60 * time.Second
 	// MaxJSONDepth is the deepest a free-form JSON field (metadata, data, context) may nest: SQLite's
@@ -40,8 +41,11 @@ const (
 )
 
 // freeFormKeys name the fields whose values are arbitrary JSON the server stores as given (session and
-// timeline metadata, event data, spawn context; the same names inside a v2 import).
-var freeFormKeys = map[string]bool{"metadata": true, "data": true, "context": true}
+// timeline metadata, event data, spawn context, the event and timeline entries a v1 session PATCH
+// appends verbatim; the same names inside a v2 import).
+// The value is the extra nesting allowed for the field's own container: events and timeline are arrays
+// whose entries are the free-form values.
+var freeFormKeys = map[string]int{"metadata": 0, "data": 0, "context": 0, "events": 1, "timeline": 1}
 
 // bufferedBody is the body a handler reads once readBody has read it off the connection.
 type bufferedBody struct{ bytes.Reader }
@@ -94,7 +98,7 @@ func (s *Server) readBody(shed *loadShedder, next http.Handler) http.Handler {
 			refuseBody(w, r, maestro.CodeUnsupportedMedia, unsupportedMediaMessage(ct))
 			return
 		}
-		buf, err := readAll(w, r, limit)
+		buf, err := readAll(w, r, limit, s.opts.BodyGrace, s.opts.BodyMinRate)
 		if err != nil {
 			s.bodyFailed(w, r, err, limit)
 			return
@@ -107,6 +111,10 @@ func (s *Server) readBody(shed *loadShedder, next http.Handler) http.Handler {
 		if !isJSONMediaType(ct) {
 			refuseBody(w, r, maestro.CodeUnsupportedMedia, unsupportedMediaMessage(ct))
 			return
+		}
+		if !isLowerASCII(ct) {
+			// Media types are case-insensitive, but huma looks its formats up as spelled.
+			r.Header.Set("Content-Type", strings.ToLower(ct))
 		}
 		if field, ok := tooDeep(buf); !ok {
 			apierr.Write(w, r, apierr.FromError(r.Context(), r.URL.Path, &maestro.Error{
@@ -121,6 +129,15 @@ func (s *Server) readBody(shed *loadShedder, next http.Handler) http.Handler {
 		r.Body, r.ContentLength = body, int64(len(buf))
 		next.ServeHTTP(w, r)
 	})
+}
+
+func isLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 func unsupportedMediaMessage(ct string) string {
@@ -143,13 +160,13 @@ var errBodyTooLarge = errors.New("request body too large")
 // readAll reads r's body, at most limit bytes, keeping the connection's read deadline at the grace
 // period plus the minimum rate for what is expected (the Content-Length, or what has arrived plus 32 KiB
 // for a chunked body). Where the writer cannot set deadlines (a test recorder) it just reads.
-func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+func readAll(w http.ResponseWriter, r *http.Request, limit int64, grace time.Duration, minRate int64) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	start := time.Now()
 	hardStop := start.Add(serverReadTimeout)
 	deadlineSet := false
 	setDeadline := func(expected int64) {
-		d := start.Add(bodyGrace + time.Duration(expected)*time.Second/bodyMinRate)
+		d := start.Add(grace + time.Duration(expected)*time.Second/time.Duration(minRate))
 		if d.After(hardStop) {
 			d = hardStop
 		}
@@ -214,7 +231,7 @@ func (s *Server) bodyFailed(w http.ResponseWriter, r *http.Request, err error, l
 	case errors.As(err, &ne) && ne.Timeout():
 		log.DebugContext(ctx, "request body too slow", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 		refuseBody(w, r, maestro.CodeRequestTimeout, fmt.Sprintf(
-			"request body arrived too slowly: after %s it must keep up %d bytes a second", bodyGrace, bodyMinRate))
+			"request body arrived too slowly: after %s it must keep up %d bytes a second", s.opts.BodyGrace, s.opts.BodyMinRate))
 	default:
 		log.DebugContext(ctx, "request body cut off by the client", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 		refuseBody(w, r, maestro.CodeValidation, "request body ended early: "+err.Error())
@@ -273,7 +290,7 @@ func deepField(b []byte) (string, bool) {
 		idx       int
 	}
 	var stack []frame
-	freeAt, freePath := -1, "" // stack length at which the outermost free-form value started
+	freeAt, freePath, freeExtra := -1, "", 0 // stack length at which the outermost free-form value started
 	path := func(n int) string {
 		var sb strings.Builder
 		sb.WriteString("body")
@@ -331,10 +348,10 @@ func deepField(b []byte) (string, bool) {
 			continue
 		}
 		stack = append(stack, frame{obj: d == '{', seg: seg, expectKey: d == '{'})
-		if freeAt < 0 && freeFormKeys[key] {
-			freeAt, freePath = len(stack), path(len(stack))
+		if extra, ok := freeFormKeys[key]; ok && freeAt < 0 {
+			freeAt, freePath, freeExtra = len(stack), path(len(stack)), extra
 		}
-		if freeAt >= 0 && len(stack)-freeAt+1 > MaxJSONDepth {
+		if freeAt >= 0 && len(stack)-freeAt+1 > MaxJSONDepth+freeExtra {
 			return freePath, false
 		}
 		if len(stack) > maxBodyDepth {

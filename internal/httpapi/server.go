@@ -59,6 +59,10 @@ type Options struct {
 	MaxInFlight int
 	// RequestTimeout is the deadline of each request's context (0: none).
 	RequestTimeout time.Duration
+	// BodyGrace and BodyMinRate bound how slowly a request body may arrive: after BodyGrace it must keep
+	// up BodyMinRate bytes a second, or it is answered 408 (defaults DefaultBodyGrace, DefaultBodyMinRate).
+	BodyGrace   time.Duration
+	BodyMinRate int64
 
 	// Flags are the feature flags (they gate parts of v2); nil means every flag at its default.
 	Flags *flags.Flags
@@ -99,6 +103,12 @@ func New(opts Options) *Server {
 	}
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.BodyGrace <= 0 {
+		opts.BodyGrace = DefaultBodyGrace
+	}
+	if opts.BodyMinRate <= 0 {
+		opts.BodyMinRate = DefaultBodyMinRate
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = prometheus.NewRegistry()
