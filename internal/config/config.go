@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -48,9 +48,9 @@ type Config struct {
 	CORSOrigins     []string
 	WSOrigins       []string
 	// AllowedHosts are the extra names the Host header may carry (ALLOWED_HOSTS); "*" allows any.
-	AllowedHosts []string
-	EventRetention  time.Duration
-	Environment     string
+	AllowedHosts   []string
+	EventRetention time.Duration
+	Environment    string
 	// AuditRetention is how long audit log entries are kept.
 	AuditRetention time.Duration
 	// ReadyMinDiskFreeMB is the free space /readyz requires on the database's filesystem.
