@@ -48,7 +48,10 @@ const (
 var freeFormKeys = map[string]int{"metadata": 0, "data": 0, "context": 0, "events": 1, "timeline": 1}
 
 // bufferedBody is the body a handler reads once readBody has read it off the connection.
-type bufferedBody struct{ bytes.Reader }
+type bufferedBody struct {
+	bytes.Reader
+	raw []byte // the whole body, for the checks that look at it again (refuseNulls)
+}
 
 func (*bufferedBody) Close() error { return nil }
 
@@ -124,7 +127,7 @@ func (s *Server) readBody(shed *loadShedder, next http.Handler) http.Handler {
 			}))
 			return
 		}
-		body := &bufferedBody{}
+		body := &bufferedBody{raw: buf}
 		body.Reset(buf)
 		r.Body, r.ContentLength = body, int64(len(buf))
 		next.ServeHTTP(w, r)

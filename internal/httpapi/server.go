@@ -128,6 +128,7 @@ func New(opts Options) *Server {
 		Skills: opts.Skills,
 	})
 	api2 := humago.New(mux, v2.Config())
+	api2.UseMiddleware(refuseNulls(api2)) // before the operations are registered, which capture it
 	v2.Register(api2, v2.Deps{
 		Services: opts.Services, Now: opts.Now, Skills: opts.Skills, Flags: opts.Flags, LogLevel: opts.LogLevel,
 		Events: opts.EventLog,
