@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -88,7 +89,11 @@ const maxEchoed = 100
 // guard refuses foreign Host headers and cross-origin unsafe requests (see the top of this file), in
 // the request's version shape: 403 FORBIDDEN with a message saying what to configure. It runs outside
 // the WebSocket branch, so upgrades are covered too.
-func guard(hosts *hostGuard, trusted *origin.Matcher, next http.Handler) http.Handler {
+//
+// While the server drains for shutdown (draining set), every answer but a WebSocket handshake says
+// Connection: close, so that a keep-alive client sends its next request on a new connection instead of
+// on one the shutdown is about to close under it.
+func guard(hosts *hostGuard, trusted *origin.Matcher, draining *atomic.Bool, next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	// Exact origins are trusted by net/http itself; the port-wildcard patterns of CORS_ORIGINS
 	// ("http://localhost:*") cannot be given to it, so a refusal is overturned below when the
@@ -99,6 +104,9 @@ func guard(hosts *hostGuard, trusted *origin.Matcher, next http.Handler) http.Ha
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() && !isUpgrade(r) {
+			w.Header().Set("Connection", "close")
+		}
 		if !hosts.allowed(r.Host) {
 			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeForbidden,
 				"Host "+quote(r.Host)+" does not name this server, so the request is refused (a guard against DNS rebinding); "+

@@ -47,3 +47,27 @@ func TestV2_nullRefusedWhereNotNullable(t *testing.T) {
 		t.Errorf("title \"null\": %d %s", r.Status, r.Body)
 	}
 }
+
+// TestSessions_dotIDsRefused: a caller-chosen session id that is not a safe path segment (".", "..",
+// "...") is refused (400 on v1, 422 on v2) and nothing is created; dots inside an id are fine.
+func TestSessions_dotIDsRefused(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	p := env.Project("dots")
+	for _, id := range []string{".", "..", "..."} {
+		for _, c := range []struct {
+			v      int
+			path   string
+			status int
+		}{{1, "/api/sessions", 400}, {2, "/api/v2/sessions", 422}} {
+			r := env.Do("POST", c.path, map[string]any{"id": id, "projectId": p.ID, "taskIds": []string{}})
+			wantShape(t, r, c.v, c.status, maestro.CodeValidation)
+		}
+	}
+	if n := len(env.Do("GET", "/api/sessions", nil).Array(t)); n != 0 {
+		t.Fatalf("%d sessions created by refused ids", n)
+	}
+	if r := env.Do("POST", "/api/sessions", map[string]any{"id": "agent.1..x", "projectId": p.ID, "taskIds": []string{}}); r.Status != 201 {
+		t.Fatalf("id with inner dots: %d %s", r.Status, r.Body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -86,6 +87,8 @@ type Server struct {
 
 	httpMetrics *obs.HTTPMetrics
 	mux         *http.ServeMux
+	// draining is set when shutdown begins: answers then close their connections (guard).
+	draining atomic.Bool
 }
 
 var setHumaHook sync.Once
@@ -176,7 +179,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 		ws = requireToken(s.opts.APIToken, ws)
 	}
 	h = upgrades(ws, h)
-	h = guard(newHostGuard(s.opts.AllowedHosts), trusted, h)
+	h = guard(newHostGuard(s.opts.AllowedHosts), trusted, &s.draining, h)
 	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)
 	h = s.observeMetrics(h)
@@ -207,18 +210,33 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	// Shutdown in two steps. First the listener closes (new connections are refused: a clean error for
+	// a client) and, for a moment, every answer says Connection: close, so that a keep-alive client gets
+	// the answer to the request it sent and reconnects — to the closed listener — instead of having its
+	// socket cut after the request went out, which net/http's Shutdown does to connections it sees idle
+	// while a request is on its way. Then Shutdown closes what is idle and waits for the rest.
+	s.draining.Store(true)
+	_ = ln.Close()
+	if serr := <-errc; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	grace := min(s.opts.ShutdownTimeout/2, drainGrace)
+	time.Sleep(grace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout-grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.opts.Logger.Warn("shutdown timed out; closing remaining connections", "timeout", s.opts.ShutdownTimeout)
 		err = srv.Close()
 	}
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		return serr
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // the listener, closed above
 	}
 	return err
 }
+
+// drainGrace is how long shutdown answers with Connection: close before it closes idle connections.
+const drainGrace = 300 * time.Millisecond
 
 // notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25).
 func notFound(w http.ResponseWriter, r *http.Request) {
