@@ -69,18 +69,28 @@ var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": tr
 // requireToken enforces the bearer token when one is configured (DESIGN §8). WebSocket upgrades may
 // pass it as ?token= because browsers cannot set headers on a WebSocket. Comparison is constant-time.
 //
-// The health paths and OPTIONS requests are open, but never for an upgrade: the legacy socket is served
+// The docs pages also take the cookie of a docs login (docslogin.go). The health paths and OPTIONS
+// requests are open, but never for an upgrade: the legacy socket is served
 // on any path, so an upgrade to /health would otherwise open an event stream without the token.
 func requireToken(token string, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
 	want := []byte(token)
+	docsCookie := docsCookieValue(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upgrade := isUpgrade(r)
 		if !upgrade && (openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions) {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if !upgrade && isDocsPath(r.URL.Path) {
+			if answered, ok := docsAccess(w, r, token, docsCookie); answered {
+				return
+			} else if ok {
+				next.ServeHTTP(w, r)
+				return
+			}
 		}
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok && upgrade {
