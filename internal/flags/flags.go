@@ -27,6 +27,9 @@ const (
 	// TaskSearch gates the full-text `q` parameter of the v2 task list: off answers a list with `q`
 	// with 404 FEATURE_DISABLED.
 	TaskSearch Key = "task-search"
+	// DocsLogin gates the docs login (/docs?token=… trading the API token for a docs cookie): off, the
+	// docs pages need the bearer header like the rest of the API when a token is configured.
+	DocsLogin Key = "docs-login"
 )
 
 // Definition declares one flag.
@@ -47,6 +50,8 @@ var definitions = []Definition{
 		Description: "Replay of missed events on WebSocket connect (?since=). Off: one resync message, then live events."},
 	{Key: TaskSearch, Type: Boolean, Default: true,
 		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
+	{Key: DocsLogin, Type: Boolean, Default: true,
+		Description: "Docs login with a token: /docs?token=… sets a cookie that opens the docs pages only. Off: the docs need the bearer header."},
 }
 
 // Definitions returns every flag's definition, in display order.

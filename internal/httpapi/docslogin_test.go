@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/maestro-hq/maestro-server/internal/apitest"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 )
 
@@ -56,5 +58,22 @@ func TestDocsLogin(t *testing.T) {
 	// The bearer header keeps working on the docs too.
 	if r := env.Do("GET", "/api/v2/openapi.json", nil, "Authorization", "Bearer "+token); r.Status != 200 {
 		t.Errorf("openapi with the bearer: %d", r.Status)
+	}
+}
+
+// TestDocsLogin_flagOff: with docs-login off, ?token= is no login and the cookie opens nothing.
+func TestDocsLogin_flagOff(t *testing.T) {
+	t.Parallel()
+	const token = "0123456789abcdef0123"
+	env := apitest.New(t, func(o *httpapi.Options) { o.APIToken = token })
+	cookie := strings.SplitN(env.Do("GET", "/docs?token="+token, nil).Header.Get("Set-Cookie"), ";", 2)[0]
+	if _, err := env.Flags.Set(context.Background(), "docs-login", false, flags.Origin{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Do("GET", "/docs?token="+token, nil); r.Status != 401 {
+		t.Errorf("login with the flag off: %d", r.Status)
+	}
+	if r := env.Do("GET", "/docs", nil, "Cookie", cookie); r.Status != 401 {
+		t.Errorf("cookie with the flag off: %d", r.Status)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
@@ -72,7 +73,7 @@ var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": tr
 // The docs pages also take the cookie of a docs login (docslogin.go). The health paths and OPTIONS
 // requests are open, but never for an upgrade: the legacy socket is served
 // on any path, so an upgrade to /health would otherwise open an event stream without the token.
-func requireToken(token string, next http.Handler) http.Handler {
+func requireToken(token string, fl *flags.Flags, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
@@ -84,7 +85,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !upgrade && isDocsPath(r.URL.Path) {
+		if !upgrade && isDocsPath(r.URL.Path) && fl.Enabled(r.Context(), flags.DocsLogin) {
 			if answered, ok := docsAccess(w, r, token, docsCookie); answered {
 				return
 			} else if ok {

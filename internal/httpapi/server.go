@@ -168,7 +168,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = shed.handler(h)
 	h = s.readBody(shed, h)
 	h = routeVersion(h)
-	h = requireToken(s.opts.APIToken, h)
+	h = requireToken(s.opts.APIToken, s.opts.Flags, h)
 	h = cors(trusted, h)
 	h = withDeadline(s.opts.RequestTimeout, h)
 	h = rateLimit(s.opts.RateLimit, s.opts.RateBurst, h)
@@ -176,7 +176,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	if ws != nil {
 		// Upgrades branch off here, outside the requireToken that guards the REST handlers, so that
 		// branch checks the token too (header or ?token=).
-		ws = requireToken(s.opts.APIToken, ws)
+		ws = requireToken(s.opts.APIToken, s.opts.Flags, ws)
 	}
 	h = upgrades(ws, h)
 	h = guard(newHostGuard(s.opts.AllowedHosts), trusted, &s.draining, h)
