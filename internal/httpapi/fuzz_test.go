@@ -44,11 +44,10 @@ var (
 
 // fuzzEnv is a server with fixtures for the fuzz targets.
 type fuzzEnv struct {
-	env  *apitest.Env
-	ids  *strings.Replacer
-	pID  string
-	tID  string
-	body map[string]string // a valid body per operation path template, for seeds
+	env *apitest.Env
+	ids *strings.Replacer
+	pID string
+	tID string
 }
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
