@@ -57,8 +57,11 @@ func (g *hostGuard) allowed(host string) bool {
 	if strings.EqualFold(name, "localhost") {
 		return true
 	}
-	if ip, err := netip.ParseAddr(name); err == nil && ip.Unmap().IsLoopback() {
-		return true
+	// Only what may be an address is parsed as one: a failed parse allocates its error.
+	if looksLikeAddr(name) {
+		if ip, err := netip.ParseAddr(name); err == nil && ip.Unmap().IsLoopback() {
+			return true
+		}
 	}
 	for _, n := range g.names {
 		if strings.EqualFold(name, n) {
@@ -66,6 +69,11 @@ func (g *hostGuard) allowed(host string) bool {
 		}
 	}
 	return false
+}
+
+// looksLikeAddr reports whether name may be an IP address: IPv4 starts with a digit, IPv6 has colons.
+func looksLikeAddr(name string) bool {
+	return name != "" && (('0' <= name[0] && name[0] <= '9') || strings.IndexByte(name, ':') >= 0)
 }
 
 // hostWithoutPort strips the port of a Host header value: "[::1]:3000" → "::1", "a:1" → "a"; a bare
