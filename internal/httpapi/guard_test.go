@@ -279,6 +279,10 @@ func TestBody_deepJSON(t *testing.T) {
 		{1, "POST", "/api/sessions/spawn", func(d string) string {
 			return `{"projectId":"` + p.ID + `","taskIds":["` + task.ID + `"],"spawnSource":"ui","context":` + d + `}`
 		}, "body.context", []int{201}},
+		{1, "PATCH", "/api/sessions/" + sid, func(d string) string { return `{"events":[` + d + `]}` }, "body.events", []int{200}},
+		{2, "POST", "/api/v2/sessions/spawn", func(d string) string {
+			return `{"projectId":"` + p.ID + `","taskIds":["` + task.ID + `"],"spawnSource":"ui","context":` + d + `}`
+		}, "body.context", []int{201}},
 		{2, "POST", "/api/v2/projects/import", func(d string) string {
 			return `{"format":"x","project":{"name":"i"},"tasks":[],"sessions":[{"id":"s","metadata":` + d + `}]}`
 		}, "body.sessions[0].metadata", nil},
