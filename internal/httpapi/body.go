@@ -12,8 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
-	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 )
@@ -81,14 +80,11 @@ func (s *Server) readBody(shed *loadShedder, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		limit := int64(maestro.MaxBodyBytes)
-		if r.Method == http.MethodPost && r.URL.Path == v2.ImportPath {
-			limit = maestro.MaxImportBytes
-		}
 		if shed.full() && !openPaths[strings.TrimRight(r.URL.Path, "/")] {
 			shed.refuse(w, r, true) // it would be shed after the read anyway
 			return
 		}
+		limit := s.bodyLimit(r)
 		ct := r.Header.Get("Content-Type")
 		// What the headers already tell is answered without reading the body, and the connection is
 		// closed rather than drained: net/http would otherwise read what is left of the body before
@@ -141,6 +137,21 @@ func isLowerASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// bodyLimit is the most readBody reads of r's body: its operation's MaxBodyBytes, or maestro.MaxBodyBytes
+// for a request that is no operation (which then never reads it). The router is asked which operation
+// the request is for — it answers again when it serves it, a lookup the size of a route match.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if s.mux == nil {
+		return maestro.MaxBodyBytes
+	}
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		if l, ok := s.bodyLimits[pattern]; ok {
+			return l
+		}
+	}
+	return maestro.MaxBodyBytes
 }
 
 func unsupportedMediaMessage(ct string) string {

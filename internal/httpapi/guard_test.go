@@ -459,3 +459,19 @@ func TestBody_abortedBodyIsNoServerError(t *testing.T) {
 		}
 	}
 }
+
+// TestBody_operationLimit: the body limit is the operation's own (MaxBodyBytes): a v2 import takes more
+// than 1 MiB, a project create does not, announced or chunked.
+func TestBody_operationLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	big := `{"name":"x","workingDir":"/w","description":"` + strings.Repeat("d", 1<<20) + `"}`
+	wantShape(t, env.Do("POST", "/api/projects", big), 1, 413, maestro.CodePayloadTooLarge)
+	r := rawDo(env, "POST", "/api/v2/projects", io.MultiReader(strings.NewReader(big)), "Content-Type", "application/json")
+	wantShape(t, r, 2, 413, maestro.CodePayloadTooLarge)
+	// 1.5 MiB of import: over the default limit, within the import's; refused only for its content.
+	imp := `{"format":"maestro.project-export","version":1,"project":{"id":"p","name":"` + strings.Repeat("n", 3<<19) + `"}}`
+	if r := env.Do("POST", "/api/v2/projects/import", imp); r.Status == 413 || r.Status >= 500 {
+		t.Fatalf("1.5 MiB import: %d %.300s", r.Status, r.Body)
+	}
+}

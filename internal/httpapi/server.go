@@ -6,14 +6,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -87,6 +88,8 @@ type Server struct {
 
 	httpMetrics *obs.HTTPMetrics
 	mux         *http.ServeMux
+	// bodyLimits are the operations' body limits (MaxBodyBytes) by route pattern, for readBody.
+	bodyLimits map[string]int64
 	// draining is set when shutdown begins: answers then close their connections (guard).
 	draining atomic.Bool
 }
@@ -140,7 +143,7 @@ func New(opts Options) *Server {
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
 
-	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux}
+	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, bodyLimits: operationBodyLimits(api1, api2)}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
 	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
 	s.registerProbes(mux)
@@ -237,6 +240,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // drainGrace is how long shutdown answers with Connection: close before it closes idle connections.
 const drainGrace = 300 * time.Millisecond
+
+// operationBodyLimits maps the route pattern of every operation of apis ("POST /api/v2/projects/import",
+// as the router names it) to its body limit (MaxBodyBytes), for readBody to read no more than the
+// operation takes.
+func operationBodyLimits(apis ...huma.API) map[string]int64 {
+	out := map[string]int64{}
+	for _, api := range apis {
+		for _, item := range api.OpenAPI().Paths {
+			for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Options, item.Head, item.Patch, item.Trace} {
+				if op != nil && op.MaxBodyBytes > 0 {
+					out[strings.ToUpper(op.Method)+" "+op.Path] = op.MaxBodyBytes
+				}
+			}
+		}
+	}
+	return out
+}
 
 // notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25).
 func notFound(w http.ResponseWriter, r *http.Request) {

@@ -46,6 +46,8 @@ type Store struct {
 	now     func() time.Time
 	log     *slog.Logger
 	writeMu chan struct{}
+	// shapes are the prepared statements of the hand-built list queries (shapes.go).
+	shapes  shapes
 	pub     atomic.Pointer[publisherBox]
 	changes changeFeed
 	breaker *writeBreaker
@@ -171,6 +173,7 @@ func (s *Store) close() error {
 	<-s.writerDone
 	_ = s.wq.Close()
 	_ = s.rq.Close()
+	s.shapes.close()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(cerr, s.r.Close(), s.w.Close())
 }
