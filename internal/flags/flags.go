@@ -27,6 +27,10 @@ const (
 	// TaskSearch gates the full-text `q` parameter of the v2 task list: off answers a list with `q`
 	// with 404 FEATURE_DISABLED.
 	TaskSearch Key = "task-search"
+	// AdminData gates the data operations of the admin API: POST /api/v2/admin/backup and POST
+	// /api/v2/admin/import. Off: 404 FEATURE_DISABLED (the command-line backup, restore and import
+	// are not affected).
+	AdminData Key = "admin-data"
 	// DocsLogin gates the docs login (/docs?token=… trading the API token for a docs cookie): off, the
 	// docs pages need the bearer header like the rest of the API when a token is configured.
 	DocsLogin Key = "docs-login"
@@ -50,6 +54,8 @@ var definitions = []Definition{
 		Description: "Replay of missed events on WebSocket connect (?since=). Off: one resync message, then live events."},
 	{Key: TaskSearch, Type: Boolean, Default: true,
 		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
+	{Key: AdminData, Type: Boolean, Default: true,
+		Description: "Backups and predecessor imports over HTTP (POST /api/v2/admin/backup, /api/v2/admin/import). Off: 404 FEATURE_DISABLED."},
 	{Key: DocsLogin, Type: Boolean, Default: true,
 		Description: "Docs login with a token: /docs?token=… sets a cookie that opens the docs pages only. Off: the docs need the bearer header."},
 }
