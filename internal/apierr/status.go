@@ -26,6 +26,8 @@ var statusOf = map[maestro.Code]int{
 	maestro.CodePrecondition:     http.StatusPreconditionFailed,
 	maestro.CodeDependencyCycle:  http.StatusUnprocessableEntity,
 	maestro.CodeUpgradeRequired:  http.StatusUpgradeRequired,
+	maestro.CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
+	maestro.CodeRequestTimeout:   http.StatusRequestTimeout,
 	maestro.CodeTaskNotClaimable: http.StatusConflict,
 	maestro.CodeLeaseTokenStale:  http.StatusConflict,
 

@@ -39,7 +39,7 @@ var cli = flags.Origin{Actor: "cli:test", Method: "CLI", Route: "maestro-server 
 func TestDefinitions(t *testing.T) {
 	t.Parallel()
 	want := map[flags.Key]bool{flags.APIV2: true, flags.WSStreaming: true, flags.WSReplay: true, flags.TaskSearch: true,
-		flags.AdminData: true, flags.TaskLeases: true, flags.MCP: true}
+		flags.AdminData: true, flags.DocsLogin: true, flags.TaskLeases: true, flags.MCP: true}
 	defs := flags.Definitions()
 	if len(defs) != len(want) {
 		t.Fatalf("%d flags, want %d", len(defs), len(want))

@@ -70,11 +70,12 @@ type ReadyQuery struct {
 	WithTotal bool
 }
 
-// LeaseExpiredPayload is the payload of task:lease_expired.
+// LeaseExpiredPayload is the payload of task:lease_expired: the session whose lease on the task ran
+// out, that lease's (now stale) token and expiry, and the task as it now is (back to todo).
 type LeaseExpiredPayload struct {
 	TaskID    string `json:"taskId"`
-	SessionID string `json:"sessionId" doc:"The session whose lease expired."`
-	Token     int64  `json:"token" doc:"The fencing token of the expired lease; it is stale from now on."`
-	ExpiresAt int64  `json:"expiresAt" doc:"When the lease expired, ms since the epoch."`
-	Task      Task   `json:"task" doc:"The task as it now is (back to todo)."`
+	SessionID string `json:"sessionId"`
+	Token     int64  `json:"token"`
+	ExpiresAt int64  `json:"expiresAt"`
+	Task      Task   `json:"task"`
 }

@@ -307,11 +307,17 @@ func TestMCP_flagsOff(t *testing.T) {
 func TestMCP_origin(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t, func(o *httpapi.Options) {
-		o.MCP = mcpapi.Handler(mcpapi.Options{Services: o.Services, Flags: o.Flags, Origins: []string{"tauri://localhost"}})
+		o.CORSOrigins = []string{"tauri://localhost"}
+		o.MCP = mcpapi.Handler(mcpapi.Options{Services: o.Services, Flags: o.Flags, Origins: o.CORSOrigins})
 	})
 	body := `{"jsonrpc":"2.0","id":1,"method":"ping"}`
 	if r := e.Do("POST", "/mcp", body, "Origin", "https://evil.example"); r.Status != 403 {
 		t.Fatalf("foreign origin: %d %s", r.Status, r.Body)
+	}
+	// The server's guard refuses unsafe methods from foreign origins; the MCP endpoint refuses its event
+	// stream (GET) to them too.
+	if r := e.Do("GET", "/mcp", nil, "Origin", "https://evil.example", "Accept", "text/event-stream"); r.Status != 403 {
+		t.Fatalf("foreign origin GET: %d %s", r.Status, r.Body)
 	}
 	if r := e.Do("POST", "/mcp", body, "Origin", "tauri://localhost", "Accept", "application/json, text/event-stream"); r.Status == 403 {
 		t.Fatalf("UI origin refused: %s", r.Body)
