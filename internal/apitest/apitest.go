@@ -61,6 +61,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	o := httpapi.Options{
 		Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now(), Flags: fl,
 		Components: map[string]maestro.HealthReporter{"database": st},
+		// The representation cache is on as in production, so every API test also checks that no read
+		// is answered from before a write.
+		CommitSeq: st.CommitSeq, ResponseCacheBytes: 8 << 20,
 	}
 	for _, opt := range opts {
 		opt(&o)

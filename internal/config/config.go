@@ -38,10 +38,12 @@ type Config struct {
 	DebugAddr string
 	SentryDSN string
 
-	RateLimit       float64
-	RateBurst       int
-	MaxInFlight     int
-	RequestTimeout  time.Duration
+	RateLimit      float64
+	RateBurst      int
+	MaxInFlight    int
+	RequestTimeout time.Duration
+	// ResponseCacheMB bounds the representation cache of v1 reads (0: off).
+	ResponseCacheMB int
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
 	WSOrigins       []string

@@ -94,6 +94,8 @@ var settings = []setting{
 		Apply: func(c *Config, v string) (err error) { c.MaxInFlight, err = intIn(v, 1, 1<<20); return }},
 	{Env: "REQUEST_TIMEOUT", Default: "30s", Help: "deadline of one request",
 		Apply: func(c *Config, v string) (err error) { c.RequestTimeout, err = durationMin(v, time.Second); return }},
+	{Env: "RESPONSE_CACHE_MB", Default: "8", Help: "memory for the cache of encoded v1 task, project and session reads, emptied by every commit (0: off)",
+		Apply: func(c *Config, v string) (err error) { c.ResponseCacheMB, err = intIn(v, 0, 1<<12); return }},
 	{Env: "SHUTDOWN_TIMEOUT", Default: "10s", Help: "how long shutdown waits for in-flight requests",
 		Apply: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = durationMin(v, 0); return }},
 	{Env: "CORS_ORIGINS", Default: defaultUIOrigins, Help: "comma-separated origins allowed by CORS (* wildcards a port: http://localhost:*)",

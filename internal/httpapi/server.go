@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/repcache"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -67,6 +68,19 @@ type Options struct {
 	LogLevel *slog.LevelVar
 	// Ready are the conditions /readyz checks (none: always ready).
 	Ready []ReadyCheck
+	// CommitSeq reads the store's commit sequence (store.Store.CommitSeq). With it and a positive
+	// ResponseCacheBytes, the v1 reads of tasks, projects and sessions are served from a cache of their
+	// encoded responses until the next commit (package repcache).
+	CommitSeq          func() uint64
+	ResponseCacheBytes int64
+}
+
+// cachedRoutes are the v1 reads whose response is a function of the database alone: no clock, no
+// filesystem (skills), no flags, no lazily seeded rows (templates).
+var cachedRoutes = []string{
+	v1.Prefix + "/tasks", v1.Prefix + "/tasks/{id}", v1.Prefix + "/tasks/{id}/children",
+	v1.Prefix + "/projects", v1.Prefix + "/projects/{id}",
+	v1.Prefix + "/sessions", v1.Prefix + "/sessions/{id}",
 }
 
 // Server is the HTTP API.
@@ -144,6 +158,9 @@ func (s *Server) V2() huma.API { return s.v2 }
 func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
 	h = captureRoute(h)
+	if s.opts.CommitSeq != nil && s.opts.ResponseCacheBytes > 0 {
+		h = repcache.New(s.opts.CommitSeq, s.opts.ResponseCacheBytes, cachedRoutes...).Middleware(h)
+	}
 	h = limitBody(h)
 	h = routeVersion(h)
 	h = requireToken(s.opts.APIToken, h)

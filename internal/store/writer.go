@@ -173,6 +173,8 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if fatal == nil && !allFailed(results) {
 		if err := tx.Commit(); err != nil {
 			fatal = domainErr(mapErr(err))
+		} else {
+			s.commits.Add(1) // before publishing and releasing anyone: see CommitSeq
 		}
 	} else {
 		_ = tx.Rollback()

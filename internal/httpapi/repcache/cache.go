@@ -1,0 +1,257 @@
+package repcache
+
+import (
+	"encoding/hex"
+	"hash/crc64"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/maestro-hq/maestro-server/internal/obs"
+)
+
+// MaxEntryBytes is the largest body kept: larger ones are served as they are, each time.
+const MaxEntryBytes = 2 << 20
+
+// Cache holds encoded responses of one commit sequence at a time.
+type Cache struct {
+	seq      func() uint64
+	maxBytes int64
+	prefixes []string
+	routes   map[string]bool
+
+	mu      sync.RWMutex
+	gen     uint64 // the commit sequence every entry belongs to
+	size    int64
+	entries map[string]*entry
+}
+
+// entry is one cached response: everything the handler set, so that a hit is indistinguishable from
+// a miss to the client and to the outer layers (logs, metrics and the audit see the same route).
+type entry struct {
+	body   []byte
+	header http.Header // the headers the handler added
+	etag   string
+	route  string
+	params [][2]string
+}
+
+// New returns a cache that reads the current commit sequence from seq, keeps at most maxBytes of
+// bodies, and caches GETs whose route template is one of routes (e.g. "/api/v1/tasks/{id}"). A route
+// is looked up after its handler ran; the literal prefix of each template (up to its first "{")
+// decides cheaply which requests are worth buffering at all.
+func New(seq func() uint64, maxBytes int64, routes ...string) *Cache {
+	c := &Cache{seq: seq, maxBytes: maxBytes, routes: map[string]bool{}, entries: map[string]*entry{}}
+	for _, r := range routes {
+		c.routes[r] = true
+		p, _, _ := strings.Cut(r, "{")
+		c.addPrefix(p)
+	}
+	return c
+}
+
+func (c *Cache) addPrefix(p string) {
+	for _, q := range c.prefixes {
+		if strings.HasPrefix(p, q) {
+			return
+		}
+	}
+	c.prefixes = append(c.prefixes, p)
+}
+
+func (c *Cache) candidate(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	for _, p := range c.prefixes {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Len returns the number of entries (for tests).
+func (c *Cache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
+
+// key names one representation: the routed path and query, and the Accept header that picks its
+// format.
+func key(r *http.Request) string {
+	return r.URL.Path + "?" + r.URL.RawQuery + "\x00" + r.Header.Get("Accept")
+}
+
+func (c *Cache) lookup(k string, gen uint64) *entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.gen != gen {
+		return nil
+	}
+	return c.entries[k]
+}
+
+// store keeps e as of commit sequence gen unless a newer commit already made it stale. Entries of an
+// older sequence are all dropped at once: none of them may be served again.
+func (c *Cache) store(k string, gen uint64, e *entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case gen < c.gen:
+		return
+	case gen > c.gen:
+		c.gen, c.size, c.entries = gen, 0, map[string]*entry{}
+	}
+	n := int64(len(e.body) + len(k))
+	if old := c.entries[k]; old != nil {
+		c.size -= int64(len(old.body) + len(k))
+	}
+	if c.size+n > c.maxBytes {
+		// Over budget: start again rather than track recency; a new commit empties it soon anyway.
+		c.size, c.entries = 0, map[string]*entry{}
+	}
+	c.entries[k] = e
+	c.size += n
+}
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+func etagOf(body []byte) string {
+	var b [8]byte
+	s := crc64.Checksum(body, crcTable)
+	for i := range b {
+		b[i] = byte(s >> (56 - 8*i))
+	}
+	return `"r` + hex.EncodeToString(b[:]) + `-` + strconv.Itoa(len(body)) + `"`
+}
+
+// notModified reports whether an If-None-Match header names etag (weak comparison, RFC 9110 §13.1.2).
+func notModified(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// Middleware serves cached representations and caches the 200 responses of the configured routes. It
+// must sit inside the layers that authenticate, route the API version and record the route (it reads
+// and sets the request's obs.RequestInfo route), and outside the router.
+func (c *Cache) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.candidate(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// The sequence is read before the handler reads the database: an entry is never labelled
+		// with a sequence newer than the data it holds.
+		gen := c.seq()
+		k := key(r)
+		if e := c.lookup(k, gen); e != nil {
+			if info := obs.RequestInfoFrom(r.Context()); info != nil {
+				info.SetRoute(e.route, e.params)
+			}
+			c.write(w, r, e)
+			return
+		}
+		h := w.Header()
+		before := make(map[string]bool, len(h))
+		for name := range h {
+			before[name] = true
+		}
+		rec := &recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		info := obs.RequestInfoFrom(r.Context())
+		if rec.status() != http.StatusOK || rec.overflow || info == nil || !c.routes[info.Route()] {
+			rec.flush()
+			return
+		}
+		e := &entry{body: rec.buf, header: http.Header{}, etag: etagOf(rec.buf), route: info.Route(), params: info.Params()}
+		for name, v := range h {
+			if !before[name] {
+				e.header[name] = v[:len(v):len(v)] // shared by every hit: an append must copy
+			}
+		}
+		c.store(k, gen, e)
+		c.write(w, r, e)
+	})
+}
+
+// write answers from e: 304 when the client holds it already, the cached bytes otherwise.
+func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry) {
+	h := w.Header()
+	for name, v := range e.header {
+		h[name] = v
+	}
+	h.Set("ETag", e.etag)
+	if notModified(r.Header.Get("If-None-Match"), e.etag) {
+		h.Del("Content-Type")
+		h.Del("Content-Length")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(e.body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(e.body)
+}
+
+// recorder buffers a candidate response so that it can be kept; a body larger than MaxEntryBytes
+// is passed through as soon as it is known to be too large.
+type recorder struct {
+	http.ResponseWriter
+	code     int
+	buf      []byte
+	overflow bool
+}
+
+func (r *recorder) status() int {
+	if r.code == 0 {
+		return http.StatusOK
+	}
+	return r.code
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.overflow {
+		return r.ResponseWriter.Write(b)
+	}
+	if len(r.buf)+len(b) > MaxEntryBytes {
+		r.overflow = true
+		r.ResponseWriter.WriteHeader(r.status())
+		if _, err := r.ResponseWriter.Write(r.buf); err != nil {
+			return 0, err
+		}
+		r.buf = nil
+		return r.ResponseWriter.Write(b)
+	}
+	r.buf = append(r.buf, b...)
+	return len(b), nil
+}
+
+// flush writes what was buffered, for a response that is not kept.
+func (r *recorder) flush() {
+	if r.overflow {
+		return
+	}
+	r.ResponseWriter.WriteHeader(r.status())
+	if len(r.buf) > 0 {
+		_, _ = r.ResponseWriter.Write(r.buf)
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
