@@ -43,6 +43,9 @@ func TestResponseCache_NoReadIsStaleAfterAWrite(t *testing.T) {
 		{"project", "/api/projects/" + p.ID, "PUT", "/api/projects/" + p.ID, `{"name":"m8"}`, `"name":"m8"`, 0},
 		{"sessions", "/api/sessions?projectId=" + p.ID, "PATCH", "/api/sessions/" + sess.ID, `{"status":"m9"}`, `"status":"m9"`, 0},
 		{"session", "/api/sessions/" + sess.ID, "POST", "/api/sessions/" + sess.ID + "/timeline", `{"message":"m10"}`, `"message":"m10"`, 0},
+		{"v2 task page", "/api/v2/tasks?limit=5&projectId=" + p.ID, "PATCH", "/api/tasks/" + parent.ID, `{"title":"m11"}`, `"title":"m11"`, 0},
+		{"v2 task search", "/api/v2/tasks?q=child", "PATCH", "/api/tasks/" + child.ID, `{"title":"child m12"}`, `"title":"child m12"`, 0},
+		{"v2 search behind its flag", "/api/v2/tasks?q=child", "PUT", "/api/v2/flags/task-search", `{"enabled":false}`, `FEATURE_DISABLED`, http.StatusNotFound},
 		{"task deleted", "/api/tasks/" + child.ID, "DELETE", "/api/tasks/" + child.ID, ``, `NOT_FOUND`, http.StatusNotFound},
 	}
 	for _, c := range cases {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -75,12 +76,26 @@ type Options struct {
 	ResponseCacheBytes int64
 }
 
-// cachedRoutes are the v1 reads whose response is a function of the database alone: no clock, no
-// filesystem (skills), no flags, no lazily seeded rows (templates).
+// cachedRoutes are the reads whose response is a function of the database and the feature flags
+// alone: no clock, no filesystem (skills), no lazily seeded rows (templates). The v2 task list is the
+// UI's page and search; its single-item reads answer conditional requests themselves.
 var cachedRoutes = []string{
 	v1.Prefix + "/tasks", v1.Prefix + "/tasks/{id}", v1.Prefix + "/tasks/{id}/children",
 	v1.Prefix + "/projects", v1.Prefix + "/projects/{id}",
 	v1.Prefix + "/sessions", v1.Prefix + "/sessions/{id}",
+	v2.Prefix + "/tasks",
+}
+
+// cacheSeq is the sequence the representation cache keys on: the store's commits plus the changes of
+// feature flags (which gate v2 and its search). Both only grow, so their sum moves whenever either
+// does. A flag change is counted after the flags client applied it, as a commit is after COMMIT.
+func cacheSeq(commits func() uint64, fl *flags.Flags) func() uint64 {
+	if fl == nil {
+		return commits
+	}
+	var changes atomic.Uint64
+	fl.OnChange(func(flags.Change) { changes.Add(1) })
+	return func() uint64 { return commits() + changes.Load() }
 }
 
 // Server is the HTTP API.
@@ -159,7 +174,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
 	h = captureRoute(h)
 	if s.opts.CommitSeq != nil && s.opts.ResponseCacheBytes > 0 {
-		h = repcache.New(s.opts.CommitSeq, s.opts.ResponseCacheBytes, cachedRoutes...).Middleware(h)
+		h = repcache.New(cacheSeq(s.opts.CommitSeq, s.opts.Flags), s.opts.ResponseCacheBytes, cachedRoutes...).Middleware(h)
 	}
 	h = limitBody(h)
 	h = routeVersion(h)
