@@ -118,6 +118,7 @@ func runHTTP(args []string) error {
 	conc := fs.Int("concurrency", 32, "concurrent connections (each sends its next request when the last reply arrived)")
 	listSize := fs.Int("list-size", 1000, "tasks in the listed project")
 	searchSize := fs.Int("search-size", 10000, "tasks in the searched project")
+	compress := fs.Bool("compress", false, "send Accept-Encoding: gzip and decompress replies, as browsers do")
 	only := fs.String("scenarios", "", "comma-separated subset of: health,get-task,list-1000,create-task,mixed,v2-page,v2-search")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -130,7 +131,7 @@ func runHTTP(args []string) error {
 		return err
 	}
 	defer tgt.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc, DisableCompression: true},
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc, DisableCompression: !*compress},
 		Timeout: 30 * time.Second}
 	ctx := context.Background()
 

@@ -111,7 +111,8 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxInFlight: cfg.MaxInFlight,
 		RequestTimeout: cfg.RequestTimeout,
 		CommitSeq:      st.CommitSeq, ResponseCacheBytes: int64(cfg.ResponseCacheMB) << 20,
-		Skills: skillSet, Components: components, Flags: fl,
+		ResponseGzip: cfg.ResponseGzip,
+		Skills:       skillSet, Components: components, Flags: fl,
 		WebSocket: sockets, WSStatus: sockets.Status, EventLog: hub,
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
 	})

@@ -44,6 +44,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ResponseCacheMB bounds the representation cache of v1 reads (0: off).
 	ResponseCacheMB int
+	// ResponseGzip offers the large cached responses gzip-compressed.
+	ResponseGzip    bool
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
 	WSOrigins       []string

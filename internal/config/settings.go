@@ -96,6 +96,8 @@ var settings = []setting{
 		Apply: func(c *Config, v string) (err error) { c.RequestTimeout, err = durationMin(v, time.Second); return }},
 	{Env: "RESPONSE_CACHE_MB", Default: "8", Help: "memory for the cache of encoded v1 task, project and session reads, emptied by every commit (0: off)",
 		Apply: func(c *Config, v string) (err error) { c.ResponseCacheMB, err = intIn(v, 0, 1<<12); return }},
+	{Env: "RESPONSE_GZIP", Default: "false", Help: "offer cached responses of 8 KiB or more gzip-compressed to clients that accept it",
+		Apply: func(c *Config, v string) (err error) { c.ResponseGzip, err = strconv.ParseBool(v); return }},
 	{Env: "SHUTDOWN_TIMEOUT", Default: "10s", Help: "how long shutdown waits for in-flight requests",
 		Apply: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = durationMin(v, 0); return }},
 	{Env: "CORS_ORIGINS", Default: defaultUIOrigins, Help: "comma-separated origins allowed by CORS (* wildcards a port: http://localhost:*)",

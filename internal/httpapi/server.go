@@ -74,6 +74,8 @@ type Options struct {
 	// encoded responses until the next commit (package repcache).
 	CommitSeq          func() uint64
 	ResponseCacheBytes int64
+	// ResponseGzip offers the large cached responses gzip-compressed to clients that accept it.
+	ResponseGzip bool
 }
 
 // cachedRoutes are the reads whose response is a function of the database and the feature flags
@@ -174,7 +176,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	var h http.Handler = mux
 	h = captureRoute(h)
 	if s.opts.CommitSeq != nil && s.opts.ResponseCacheBytes > 0 {
-		h = repcache.New(cacheSeq(s.opts.CommitSeq, s.opts.Flags), s.opts.ResponseCacheBytes, cachedRoutes...).Middleware(h)
+		h = repcache.New(cacheSeq(s.opts.CommitSeq, s.opts.Flags), s.opts.ResponseCacheBytes, cachedRoutes...).Gzip(s.opts.ResponseGzip).Middleware(h)
 	}
 	h = limitBody(h)
 	h = routeVersion(h)

@@ -1,6 +1,8 @@
 package repcache
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/hex"
 	"hash/crc64"
 	"net/http"
@@ -14,8 +16,13 @@ import (
 // MaxEntryBytes is the largest body kept: larger ones are served as they are, each time.
 const MaxEntryBytes = 2 << 20
 
+// GzipMinBytes is the smallest cached body offered gzip-compressed to clients that accept it; below
+// it, compressing saves less than the header costs.
+const GzipMinBytes = 8 << 10
+
 // Cache holds encoded responses of one commit sequence at a time.
 type Cache struct {
+	gzip     bool
 	seq      func() uint64
 	maxBytes int64
 	prefixes []string
@@ -35,6 +42,24 @@ type entry struct {
 	etag   string
 	route  string
 	params [][2]string
+
+	// The gzip variant, compressed once on first demand and served to every client that accepts it.
+	gzOnce sync.Once
+	gz     []byte
+	gzTag  string
+}
+
+func (e *entry) gzipped() ([]byte, string) {
+	e.gzOnce.Do(func() {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+		if _, err := zw.Write(e.body); err != nil || zw.Close() != nil {
+			return
+		}
+		e.gz = b.Bytes()
+		e.gzTag = strings.TrimSuffix(e.etag, `"`) + `-gz"` // another coding, another strong tag
+	})
+	return e.gz, e.gzTag
 }
 
 // New returns a cache that reads the current commit sequence from seq, keeps at most maxBytes of
@@ -70,6 +95,12 @@ func (c *Cache) candidate(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// Gzip offers the large cached bodies gzip-compressed to clients that accept it, and returns c.
+func (c *Cache) Gzip(on bool) *Cache {
+	c.gzip = on
+	return c
 }
 
 // Len returns the number of entries (for tests).
@@ -191,16 +222,40 @@ func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry) {
 	for name, v := range e.header {
 		h[name] = v
 	}
-	h.Set("ETag", e.etag)
-	if notModified(r.Header.Get("If-None-Match"), e.etag) {
+	body, etag := e.body, e.etag
+	if c.gzip && len(body) >= GzipMinBytes {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			if gz, tag := e.gzipped(); gz != nil {
+				body, etag = gz, tag
+				h.Set("Content-Encoding", "gzip")
+			}
+		}
+	}
+	h.Set("ETag", etag)
+	if notModified(r.Header.Get("If-None-Match"), etag) {
 		h.Del("Content-Type")
 		h.Del("Content-Length")
+		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(e.body)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(e.body)
+	_, _ = w.Write(body)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header accepts gzip (and does not refuse it by q=0).
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
 }
 
 // recorder buffers a candidate response so that it can be kept; a body larger than MaxEntryBytes

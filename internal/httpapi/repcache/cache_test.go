@@ -2,7 +2,9 @@ package repcache
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -218,5 +220,58 @@ func TestCache_BudgetIsKept(t *testing.T) {
 	}
 	if c.Len() == 0 {
 		t.Fatal("nothing kept")
+	}
+}
+
+func TestCache_Gzip(t *testing.T) {
+	t.Parallel()
+	var seq atomic.Uint64
+	body := bytes.Repeat([]byte(`{"title":"a task"},`), GzipMinBytes/10)
+	c := New(seq.Load, 1<<20, "/api/v1/tasks").Gzip(true)
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		obs.RequestInfoFrom(r.Context()).SetRoute("/api/v1/tasks", nil)
+		_, _ = w.Write(body)
+	}))
+	get := func(acceptEncoding, inm string) *httptest.ResponseRecorder {
+		ctx, _ := obs.WithRequestInfo(context.Background())
+		req := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/tasks", nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	plain := get("", "")
+	if plain.Header().Get("Content-Encoding") != "" || !bytes.Equal(plain.Body.Bytes(), body) || plain.Header().Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("without Accept-Encoding: %v, %d bytes", plain.Header(), plain.Body.Len())
+	}
+	for _, ae := range []string{"gzip", "br, gzip;q=0.8", "GZIP"} {
+		w := get(ae, "")
+		if w.Header().Get("Content-Encoding") != "gzip" || w.Header().Get("ETag") == plain.Header().Get("ETag") {
+			t.Fatalf("Accept-Encoding %q: %v", ae, w.Header())
+		}
+		if w.Header().Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
+			t.Fatalf("Content-Length %s for %d bytes", w.Header().Get("Content-Length"), w.Body.Len())
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(w.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("gzip body does not decompress to the body: %v", err)
+		}
+		if nm := get(ae, w.Header().Get("ETag")); nm.Code != http.StatusNotModified {
+			t.Fatalf("If-None-Match with the gzip tag: %d", nm.Code)
+		}
+	}
+	for _, ae := range []string{"gzip;q=0", "br", "identity"} {
+		if w := get(ae, ""); w.Header().Get("Content-Encoding") != "" || !bytes.Equal(w.Body.Bytes(), body) {
+			t.Fatalf("Accept-Encoding %q must get the identity body: %v", ae, w.Header())
+		}
 	}
 }
