@@ -16,7 +16,6 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/events"
 	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/service"
@@ -79,7 +78,7 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = fl.Close() }()
-	stopPruning := background(ctx, func(ctx context.Context) { pruneIdempotencyKeys(ctx, st, log) })
+	stopPruning := background(ctx, st.PruneIdempotencyKeysEvery)
 	defer stopPruning()
 
 	hub, sockets, stopLive, err := startLive(ctx, cfg, st, fl, metrics, log)
@@ -140,8 +139,8 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 }
 
 // startObservability builds the logger (redacting the configured secrets, so that they never reach a
-// log line or an error report), points the error renderer at it, and creates the metrics registry and
-// the error tracker (nil without SENTRY_DSN). It logs how they are set up.
+// log line or an error report) and creates the metrics registry and the error tracker (nil without
+// SENTRY_DSN). It logs how they are set up.
 func startObservability(cfg *config.Config, stderr io.Writer) (*obs.Logger, *prometheus.Registry, *obs.Tracker, error) {
 	redactor := obs.NewRedactor(cfg.APIToken, cfg.SentryDSN)
 	logger, err := obs.NewLogger(obs.LogOptions{
@@ -152,7 +151,6 @@ func startObservability(cfg *config.Config, stderr io.Writer) (*obs.Logger, *pro
 		return nil, nil, nil, err
 	}
 	log := logger.Logger
-	apierr.Logger = func() *slog.Logger { return log }
 	metrics := obs.NewRegistry(Version)
 	tracker, err := obs.NewTracker(obs.TrackerOptions{
 		DSN: cfg.SentryDSN, Release: Version, Environment: cfg.Environment, Logger: log,
@@ -192,6 +190,7 @@ func startLive(ctx context.Context, cfg *config.Config, st *store.Store, fl *fla
 		StreamingEnabled: func() bool { return fl.Enabled(context.Background(), flags.WSStreaming) },
 		ReplayEnabled:    func() bool { return fl.Enabled(context.Background(), flags.WSReplay) },
 		V2Enabled:        func() bool { return fl.Enabled(context.Background(), flags.APIV2) },
+		StreamingFlag:    string(flags.WSStreaming), V2Flag: string(flags.APIV2),
 	})
 	// Switching ws-streaming off closes the open sockets with 1013. StopStreaming only cancels each
 	// socket's context (the sockets close on their own goroutines), so it runs right in the callback:

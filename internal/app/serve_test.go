@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/maestro-hq/maestro-server/internal/config"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 )
 
 // TestRun_startupFailureStopsBackgroundWork fails the last start-up step that can fail (the debug
@@ -33,8 +32,6 @@ func TestRun_startupFailureStopsBackgroundWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restore := apierr.Logger
-	t.Cleanup(func() { apierr.Logger = restore })
 
 	var logs lockedBuffer
 	err = Run(context.Background(), cfg, &logs)
@@ -44,7 +41,7 @@ func TestRun_startupFailureStopsBackgroundWork(t *testing.T) {
 	buf := make([]byte, 1<<20)
 	stacks := string(buf[:runtime.Stack(buf, true)])
 	for _, fn := range []string{
-		"events.(*Hub).Run", "skills.(*Loader).Watch", "app.pruneIdempotencyKeys", "service.(*Audit).Run",
+		"events.(*Hub).Run", "skills.(*Loader).Watch", "store.(*Store).PruneIdempotencyKeysEvery", "service.(*Audit).Run",
 		"ws.(*Server).Shutdown", "flags.(*Flags).follow", "store.(*Store).pollDataVersion",
 	} {
 		if strings.Contains(stacks, fn) {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/maestro"
-	"github.com/maestro-hq/maestro-server/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -44,6 +43,22 @@ type Options struct {
 	Registerer prometheus.Registerer
 }
 
+// Outbox is the durable event log the hub publishes from, replays and prunes; *store.Store implements
+// it. The hub takes an interface so that the packages serving events (internal/ws) depend on neither
+// the store nor the database.
+type Outbox interface {
+	// EventsSince returns up to limit events with seq > after, in seq order.
+	EventsSince(ctx context.Context, after int64, limit int) ([]maestro.Event, error)
+	// EventSeqBounds returns the oldest and newest retained seq (0, 0 when empty).
+	EventSeqBounds(ctx context.Context) (oldest, newest int64, err error)
+	// PruneEvents deletes, in one transaction, events created before cutoff (Unix ms) whose seq is at
+	// most maxPrunableSeq, and returns how many went.
+	PruneEvents(ctx context.Context, cutoff, maxPrunableSeq int64) (int64, error)
+	// SubscribeChanges notifies of commits by any connection, including other processes; the returned
+	// function stops the notifications.
+	SubscribeChanges() (<-chan struct{}, func())
+}
+
 // Hub fans committed events out to subscribers. It is the store's publisher (store.SetPublisher): the
 // store calls Publish after each commit, in seq order. Run tails the outbox for events committed by
 // other processes and prunes old events.
@@ -52,7 +67,7 @@ type Options struct {
 // published and drops anything at or below it, so the in-process publish and the outbox tail may both
 // offer the same event safely.
 type Hub struct {
-	st   *store.Store
+	st   Outbox
 	opts Options
 	log  *slog.Logger
 	m    *metrics
@@ -64,7 +79,7 @@ type Hub struct {
 
 // New creates a hub over st. Events already in the outbox are not published (they are replayable);
 // publishing starts after the newest one.
-func New(ctx context.Context, st *store.Store, opts Options) (*Hub, error) {
+func New(ctx context.Context, st Outbox, opts Options) (*Hub, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -83,7 +98,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*Hub, error) {
 	if opts.Buffer <= 0 {
 		opts.Buffer = DefaultBuffer
 	}
-	_, newest, err := st.Read().EventSeqBounds(ctx)
+	_, newest, err := st.EventSeqBounds(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("events: read the outbox: %w", err)
 	}
@@ -152,7 +167,7 @@ func (h *Hub) readGap(before int64) []*Entry {
 	defer cancel()
 	var out []*Entry
 	for h.last < before-1 {
-		page, err := h.st.Read().EventsSince(ctx, h.last, replayPage)
+		page, err := h.st.EventsSince(ctx, h.last, replayPage)
 		if err != nil {
 			h.log.Warn("events: cannot read missing events from the outbox; live subscribers skip them (they can resume with since)",
 				"after", h.last, "before", before, "error", err)
@@ -210,7 +225,7 @@ func (h *Hub) tail(ctx context.Context) {
 func (h *Hub) CatchUp(ctx context.Context) {
 	for {
 		after := h.LastSeq()
-		page, err := h.st.Read().EventsSince(ctx, after, replayPage)
+		page, err := h.st.EventsSince(ctx, after, replayPage)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Warn("events: tailing the outbox failed", "after", after, "error", err)

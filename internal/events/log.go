@@ -11,7 +11,7 @@ import (
 // continue from after — events after it were pruned, or after is beyond the newest event of this
 // database — and must refetch its state and continue from newest; no events are returned then.
 func (h *Hub) ReadEvents(ctx context.Context, after int64, limit int) (evs []maestro.Event, resync bool, newest int64, err error) {
-	r := h.st.Read()
+	r := h.st
 	oldest, newest, err := r.EventSeqBounds(ctx)
 	if err != nil {
 		return nil, false, 0, err

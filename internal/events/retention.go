@@ -3,8 +3,6 @@ package events
 import (
 	"context"
 	"time"
-
-	"github.com/maestro-hq/maestro-server/internal/store"
 )
 
 // pruneBatch bounds how many events one retention transaction deletes, so that pruning a large backlog
@@ -35,7 +33,7 @@ func (h *Hub) retain(ctx context.Context) {
 // Prune deletes events older than the retention period, but never any of the newest KeepMin events, in
 // batches of short transactions. It returns how many it deleted.
 func (h *Hub) Prune(ctx context.Context) (int64, error) {
-	oldest, newest, err := h.st.Read().EventSeqBounds(ctx)
+	oldest, newest, err := h.st.EventSeqBounds(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -47,12 +45,7 @@ func (h *Hub) Prune(ctx context.Context) (int64, error) {
 	var total int64
 	for from := oldest; from <= maxPrunable; from += pruneBatch {
 		upTo := min(maxPrunable, from+pruneBatch-1)
-		var n int64
-		err := h.st.InTx(ctx, func(q *store.Q) error {
-			var err error
-			n, err = q.PruneEvents(ctx, cutoff, upTo)
-			return err
-		})
+		n, err := h.st.PruneEvents(ctx, cutoff, upTo)
 		if err != nil {
 			return total, err
 		}

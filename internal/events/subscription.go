@@ -253,7 +253,7 @@ func (s *Subscription) Next(ctx context.Context) (Item, error) {
 // reader. The first step checks that nothing between from and the oldest retained event was pruned (and
 // that from is not beyond the newest event): otherwise the subscriber gets one resync and goes live.
 func (s *Subscription) replayStep(ctx context.Context, from, to int64, checked bool) error {
-	r := s.h.st.Read()
+	r := s.h.st
 	resync := false
 	var page []maestro.Event
 	if !checked {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,12 @@ type State struct {
 	// UpdatedAt (ms) and UpdatedBy say who last set the flag; both are zero at the default.
 	UpdatedAt int64
 	UpdatedBy string
+}
+
+// VersionTag implements maestro.Versioned: a flag's version is its value, source and last change.
+func (s State) VersionTag() string {
+	return maestro.VersionTag("flag", string(s.Key), strconv.FormatBool(s.Enabled), s.Source,
+		strconv.FormatInt(s.UpdatedAt, 10), s.UpdatedBy)
 }
 
 func stateOf(d Definition, row *store.FlagRow) State {
@@ -122,8 +129,8 @@ type change struct {
 }
 
 // Set sets a flag on or off. Errors: NOT_FOUND (not a flag), PRECONDITION_FAILED (If-Match).
-func (a *Admin) Set(ctx context.Context, key string, enabled bool, o Origin) (State, error) {
-	out, err := a.apply(ctx, []change{{Key: key, Enabled: enabled}}, o)
+func (a *Admin) Set(ctx context.Context, key string, enabled bool, o Origin, opts ...maestro.WriteOpts) (State, error) {
+	out, err := a.apply(ctx, []change{{Key: key, Enabled: enabled}}, o, maestro.OptsOf(opts).IfMatch)
 	if err != nil {
 		return State{}, err
 	}
@@ -131,8 +138,8 @@ func (a *Admin) Set(ctx context.Context, key string, enabled bool, o Origin) (St
 }
 
 // Unset returns a flag to its coded default. Errors: NOT_FOUND (not a flag), PRECONDITION_FAILED.
-func (a *Admin) Unset(ctx context.Context, key string, o Origin) (State, error) {
-	out, err := a.apply(ctx, []change{{Key: key, Unset: true}}, o)
+func (a *Admin) Unset(ctx context.Context, key string, o Origin, opts ...maestro.WriteOpts) (State, error) {
+	out, err := a.apply(ctx, []change{{Key: key, Unset: true}}, o, maestro.OptsOf(opts).IfMatch)
 	if err != nil {
 		return State{}, err
 	}
@@ -146,14 +153,14 @@ func (a *Admin) Import(ctx context.Context, doc []byte, o Origin) ([]State, erro
 	if err != nil {
 		return nil, err
 	}
-	return a.apply(ctx, changes, o)
+	return a.apply(ctx, changes, o, maestro.IfMatch{})
 }
 
-// apply writes changes in one transaction. For each flag it checks the request's precondition against
+// apply writes changes in one transaction. For each flag it checks the condition ifMatch against
 // the current state, writes or deletes the row, records flag:updated and an audit row with the old and
 // new value — so the change, its broadcast and its trace commit together or not at all. The outbox
 // event reaches WebSocket clients even when another process (the command line) made the change.
-func (a *Admin) apply(ctx context.Context, changes []change, o Origin) ([]State, error) {
+func (a *Admin) apply(ctx context.Context, changes []change, o Origin, ifMatch maestro.IfMatch) ([]State, error) {
 	defs := make([]Definition, len(changes))
 	for i, c := range changes {
 		d, ok := Lookup(c.Key)
@@ -170,7 +177,7 @@ func (a *Admin) apply(ctx context.Context, changes []change, o Origin) ([]State,
 			if err != nil {
 				return err
 			}
-			if err := maestro.CheckPrecondition(ctx, old); err != nil {
+			if err := ifMatch.Check(old); err != nil {
 				return err
 			}
 			now := a.now().UnixMilli()

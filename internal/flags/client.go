@@ -147,8 +147,8 @@ func (f *Flags) OnChange(fn func(Change)) (cancel func()) {
 
 // Set sets a flag and puts it in effect at once in this server (other processes follow within a second).
 // Errors: NOT_FOUND (not a flag), PRECONDITION_FAILED (If-Match).
-func (f *Flags) Set(ctx context.Context, key string, enabled bool, o Origin) (State, error) {
-	s, err := f.Admin.Set(ctx, key, enabled, o)
+func (f *Flags) Set(ctx context.Context, key string, enabled bool, o Origin, opts ...maestro.WriteOpts) (State, error) {
+	s, err := f.Admin.Set(ctx, key, enabled, o, opts...)
 	if err == nil {
 		f.Refresh(ctx)
 	}
@@ -156,8 +156,8 @@ func (f *Flags) Set(ctx context.Context, key string, enabled bool, o Origin) (St
 }
 
 // Unset returns a flag to its default, in effect at once. Errors: NOT_FOUND, PRECONDITION_FAILED.
-func (f *Flags) Unset(ctx context.Context, key string, o Origin) (State, error) {
-	s, err := f.Admin.Unset(ctx, key, o)
+func (f *Flags) Unset(ctx context.Context, key string, o Origin, opts ...maestro.WriteOpts) (State, error) {
+	s, err := f.Admin.Unset(ctx, key, o, opts...)
 	if err == nil {
 		f.Refresh(ctx)
 	}

@@ -207,15 +207,18 @@ func TestFlags_EventAndAudit(t *testing.T) {
 func TestFlags_PreconditionInTransaction(t *testing.T) {
 	t.Parallel()
 	f, st := newFlags(t)
-	refuse := maestro.WithPrecondition(context.Background(), func(current any) error {
-		s := current.(flags.State)
-		if s.Source != flags.SourceDefault {
-			t.Errorf("precondition saw %+v", s)
-		}
-		return maestro.Errorf(maestro.CodePrecondition, "changed")
-	})
-	if _, err := f.Set(refuse, "api-v2", false, cli); maestro.ErrorCode(err) != maestro.CodePrecondition {
+	stored, err := f.Get(context.Background(), "api-v2")
+	if err != nil || stored.Source != flags.SourceDefault {
+		t.Fatalf("stored = %+v, %v", stored, err)
+	}
+	refuse := maestro.WriteOpts{IfMatch: maestro.IfMatch{Tags: []string{`"changed"`}, Stated: `"changed"`, Resource: "Flag 'api-v2'"}}
+	_, err = f.Set(context.Background(), "api-v2", false, cli, refuse)
+	if maestro.ErrorCode(err) != maestro.CodePrecondition {
 		t.Fatalf("err = %v", err)
+	}
+	// The condition was compared with the state as stored: the error names its version.
+	if tag := maestro.AsError(err).Details["etag"]; tag != stored.VersionTag() {
+		t.Errorf("precondition saw version %v, want the stored %s", tag, stored.VersionTag())
 	}
 	if !f.Enabled(context.Background(), flags.APIV2) {
 		t.Fatal("a refused change took effect")

@@ -6,6 +6,6 @@
 // panic recovery with error tracking; observe.go), /metrics, the probes /healthz and /readyz, and the
 // offline documentation (docs pages, embedded Swagger UI, the events JSON Schema).
 //
-// Operations themselves live in v1/ (and v2/); error rendering lives in apierr. This package must not
+// Operations themselves live in v1/ (and v2/); error rendering lives in internal/apierr (shared with internal/ws). This package must not
 // contain business rules.
 package httpapi

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 

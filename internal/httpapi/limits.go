@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"golang.org/x/time/rate"
 )

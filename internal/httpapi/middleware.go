@@ -9,8 +9,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
-	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/origin"
@@ -145,14 +144,11 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body at 1 MiB (D19), and a v2 project import at 32 MiB; huma answers 413
-// when an operation's body is larger.
-func limitBody(next http.Handler) http.Handler {
+// limitBody caps every request body at limit, the largest body any operation accepts (bodyCeiling).
+// Each operation's own limit (its MaxBodyBytes: 1 MiB by D19, more for the few that carry more) is
+// enforced by wire.LimitBody and by huma as the operation reads its body.
+func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(maestro.MaxBodyBytes)
-		if r.Method == http.MethodPost && r.URL.Path == v2.ImportPath {
-			limit = maestro.MaxImportBytes
-		}
 		if r.ContentLength > limit {
 			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodePayloadTooLarge,
 				fmt.Sprintf("request body is larger than %d bytes", limit)))

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/apitest"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 )
 
 // errorDescriptions explain, per status, when the server answers it (the OpenAPI response description).

@@ -12,8 +12,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/httpapi/repcache"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
@@ -109,6 +109,8 @@ type Server struct {
 
 	httpMetrics *obs.HTTPMetrics
 	mux         *http.ServeMux
+	// maxBody is the largest request body any operation accepts.
+	maxBody int64
 }
 
 var setHumaHook sync.Once
@@ -153,7 +155,7 @@ func New(opts Options) *Server {
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
 
-	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux}
+	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, maxBody: bodyCeiling(api1, api2)}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
 	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
 	s.registerProbes(mux)
@@ -178,7 +180,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	if s.opts.CommitSeq != nil && s.opts.ResponseCacheBytes > 0 {
 		h = repcache.New(cacheSeq(s.opts.CommitSeq, s.opts.Flags), s.opts.ResponseCacheBytes, cachedRoutes...).Gzip(s.opts.ResponseGzip).Middleware(h)
 	}
-	h = limitBody(h)
+	h = limitBody(s.maxBody, h)
 	h = routeVersion(h)
 	h = requireToken(s.opts.APIToken, h)
 	h = cors(origin.New(s.opts.CORSOrigins), h)
@@ -233,6 +235,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return serr
 	}
 	return err
+}
+
+// bodyCeiling is the largest request body any operation of apis accepts (at least maestro.MaxBodyBytes,
+// which non-huma handlers get): the router-wide cap, under which each operation enforces its own limit.
+func bodyCeiling(apis ...huma.API) int64 {
+	limit := int64(maestro.MaxBodyBytes)
+	for _, api := range apis {
+		for _, item := range api.OpenAPI().Paths {
+			for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Options, item.Head, item.Patch, item.Trace} {
+				if op != nil && op.MaxBodyBytes > limit {
+					limit = op.MaxBodyBytes
+				}
+			}
+		}
+	}
+	return limit
 }
 
 // notFound answers every unknown route with a JSON 404 in the version's error shape (D8, D25).

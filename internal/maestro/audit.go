@@ -3,15 +3,15 @@ package maestro
 // AuditEntry is one mutating request as the audit log records it (DESIGN §7): who did what to which
 // entity, how it ended, and the request ID that ties it to the logs and the events it caused.
 type AuditEntry struct {
-	ID        int64             `json:"id" doc:"Position in the audit log; larger is newer."`
-	At        int64             `json:"at" doc:"When the request finished, ms since the epoch."`
-	Actor     string            `json:"actor" doc:"Who acted: token (a valid API token was presented) or anonymous (no token is configured, or none was sent)."`
-	Method    string            `json:"method" doc:"HTTP method."`
-	Route     string            `json:"route" doc:"The route template that matched, e.g. /api/v1/tasks/{id} (unmatched when none did)."`
-	EntityID  *string           `json:"entityId" nullable:"true" doc:"The entity acted on: the first path parameter, or the id of what a create returned."`
-	Status    int               `json:"status" doc:"HTTP status of the response."`
-	RequestID string            `json:"requestId" doc:"The request's X-Request-ID."`
-	Detail    map[string]string `json:"detail,omitempty" doc:"Extra facts: further path parameters, the client's User-Agent."`
+	ID        int64             `json:"id"`
+	At        int64             `json:"at"`
+	Actor     string            `json:"actor"`
+	Method    string            `json:"method"`
+	Route     string            `json:"route"`
+	EntityID  *string           `json:"entityId"`
+	Status    int               `json:"status"`
+	RequestID string            `json:"requestId"`
+	Detail    map[string]string `json:"detail,omitempty"`
 }
 
 // AuditFilter selects audit entries; zero fields do not filter.

@@ -6,7 +6,7 @@ import (
 )
 
 // Code is a stable, machine-readable error code. The v1 wire contract fixes most of their spellings
-// (SPEC §9); the HTTP status of each code lives in exactly one table, in internal/httpapi.
+// (SPEC §9); the HTTP status of each code lives in exactly one table, in internal/apierr.
 type Code string
 
 // Error codes shared by every API version.

@@ -1,5 +1,10 @@
 package maestro
 
+import (
+	"strings"
+	"unicode"
+)
+
 // Page is one page of a cursor-paginated list (API v2). NextCursor is empty on the last page; Total is
 // set only when the caller asked for it (counting costs a second query).
 type Page[T any] struct {
@@ -110,4 +115,32 @@ type TemplateQuery struct {
 	Limit     int
 	Cursor    string
 	WithTotal bool
+}
+
+// The sort orders each v2 list accepts; the first is its default (a task search defaults to
+// SortRelevance instead).
+var (
+	TaskSorts = []string{SortCreatedAt, SortCreatedAtDesc, SortUpdatedAt, SortUpdatedAtDesc, SortPriority,
+		SortPriorityDesc, SortRelevance}
+	SessionSorts = []string{SortStartedAt, SortStartedAtDesc, SortLastActivity, SortLastActivityDesc}
+	EntrySorts   = []string{SortAppended, SortAppendedDesc}
+	// CreatedSorts are the orders of the lists keyed on creation alone: projects and templates.
+	CreatedSorts = []string{SortCreatedAt, SortCreatedAtDesc}
+)
+
+// MaxSearchWords bounds how many words one search uses; more only make the query slower.
+const MaxSearchWords = 16
+
+// SearchWords splits free text typed by a user into the words a search matches (each as a prefix, all
+// of them required): every run of letters, digits and combining marks is a word, anything else only
+// separates words — the way the full-text index splits the text it indexes, so "foo-bar" finds "foo
+// bar". Only the first MaxSearchWords count. No word at all means there is nothing to search for.
+func SearchWords(text string) []string {
+	words := strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mn, r)
+	})
+	if len(words) > MaxSearchWords {
+		words = words[:MaxSearchWords]
+	}
+	return words
 }

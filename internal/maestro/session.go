@@ -85,7 +85,7 @@ const (
 	TimelineMsgTaskRemoved = "Removed task from session"
 )
 
-// SessionCreate is the input of POST /api/sessions (SPEC §2.6). TaskIDs nil means the key was absent
+// SessionCreate is the input of a session create (SPEC §2.6). TaskIDs nil means the key was absent
 // (then the legacy TaskID is used, if set).
 type SessionCreate struct {
 	// ID is the caller's id (the CLI's fallback registration); "" means the server makes one.
@@ -122,14 +122,14 @@ type SessionFilter struct {
 	Active    bool
 }
 
-// SessionEventAppend is the input of POST /api/sessions/{id}/events.
+// SessionEventAppend is the input of an append to a session's event log (SPEC §2.6).
 type SessionEventAppend struct {
 	Type string
 	// Data is any JSON value; absent when empty.
 	Data json.RawMessage
 }
 
-// TimelineAppend is the input of POST /api/sessions/{id}/timeline; Type defaults to progress.
+// TimelineAppend is the input of an append to a session's timeline; Type defaults to progress.
 type TimelineAppend struct {
 	Message  string
 	Type     string
@@ -137,7 +137,7 @@ type TimelineAppend struct {
 	Metadata json.RawMessage
 }
 
-// TaskTimelineAppend is the input of POST /api/tasks/{id}/timeline: an entry about the task, written to
+// TaskTimelineAppend is the input of a task progress report: an entry about the task, written to
 // the timeline of the session SessionID.
 type TaskTimelineAppend struct {
 	Message   string
@@ -151,7 +151,7 @@ const (
 	SpawnSourceSession = "session"
 )
 
-// SpawnRequest is the input of POST /api/sessions/spawn (SPEC §4.1). TaskIDs is kept raw because a
+// SpawnRequest is the input of a spawn (SPEC §4.1). TaskIDs is kept raw because a
 // wrong type there has its own error code (invalid_task_ids, D23), which the service decides.
 type SpawnRequest struct {
 	ProjectID   string

@@ -36,9 +36,10 @@ type SkillDetail struct {
 // InvalidSkill is a skill directory that could not be served: unparseable or schema-violating
 // manifest.json, unreadable files, a name that is not a valid id, a symlink leaving the skills root.
 type InvalidSkill struct {
-	ID     string   `json:"id" doc:"The directory name."`
-	Path   string   `json:"path" doc:"The skill directory on the server."`
-	Errors []string `json:"errors" doc:"Every problem found, one sentence each."`
+	// ID is the directory name and Path the directory; Errors has every problem found, one sentence each.
+	ID     string
+	Path   string
+	Errors []string
 }
 
 // SkillRoleSets names, per role (the roles of spawned sessions), the skill ids a session of that role

@@ -1,7 +1,12 @@
-// Package service holds the use cases of Maestro Server: projects, tasks, sessions, spawn, queues,
-// templates. Each operation validates its input, runs in exactly one store transaction, and records the
-// events it must broadcast in that same transaction, so the data and the event log never disagree.
+// Package service holds the use cases of Maestro Server: projects (with export and import), tasks
+// (with dependencies and the task timeline), sessions, spawn and its manifest, queues, templates and the
+// audit log. Each write validates its input, runs in exactly one store transaction, checks the write's
+// conditions there (maestro.WriteOpts: If-Match against the stored record, an idempotent create through
+// store.Once), and records the events it must broadcast in that same transaction, so the data and the
+// event log never disagree. List queries are validated here (sort, search words, filter combinations)
+// before the store runs them.
 //
 // Services return *maestro.Error for everything a caller can act on (each method's doc comment names
-// the codes). They never see HTTP: status codes and wire shapes belong to internal/httpapi.
+// the codes). They never see HTTP: status codes and wire shapes belong to internal/apierr and the API
+// packages.
 package service

@@ -39,7 +39,7 @@ const maxConflictsListed = 20
 // the task and session payloads. An Idempotency-Key (v2) is honoured.
 //
 // Errors: VALIDATION_ERROR (the document, naming the field), DEPENDENCY_CYCLE, CONFLICT (keep mode).
-func (s *Projects) Import(ctx context.Context, doc maestro.ProjectExport, mode string) (maestro.ImportResult, error) {
+func (s *Projects) Import(ctx context.Context, doc maestro.ProjectExport, mode string, opts ...maestro.WriteOpts) (maestro.ImportResult, error) {
 	if mode == "" {
 		mode = maestro.ImportNewIDs
 	}
@@ -67,7 +67,7 @@ func (s *Projects) Import(ctx context.Context, doc maestro.ProjectExport, mode s
 		mint(maestro.PrefixSession, sess.ID)
 	}
 	res := maestro.ImportResult{Mode: mode, IDs: ids}
-	err = s.st.InTx(ctx, func(q *store.Q) error {
+	err = once(ctx, s.st, opts, &res, func(q *store.Q) error {
 		if mode == maestro.ImportKeepIDs {
 			if err := checkFree(ctx, q, &doc); err != nil {
 				return err
@@ -81,7 +81,7 @@ func (s *Projects) Import(ctx context.Context, doc maestro.ProjectExport, mode s
 			}
 			return err
 		}
-		return q.RememberResponse(ctx, res)
+		return nil
 	})
 	if err != nil {
 		return maestro.ImportResult{}, err

@@ -38,7 +38,7 @@ func validateProjectFields(name, workingDir, description *string) error {
 
 // Create stores a new project and records project:created. The name is trimmed (D26).
 // Errors: VALIDATION_ERROR (blank name, field too long).
-func (s *Projects) Create(ctx context.Context, in maestro.ProjectCreate) (maestro.Project, error) {
+func (s *Projects) Create(ctx context.Context, in maestro.ProjectCreate, opts ...maestro.WriteOpts) (maestro.Project, error) {
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
 		return maestro.Project{}, maestro.InvalidField("name", "Project name is required")
@@ -51,14 +51,11 @@ func (s *Projects) Create(ctx context.Context, in maestro.ProjectCreate) (maestr
 		ID: maestro.NewID(maestro.PrefixProject, now), Name: name, WorkingDir: in.WorkingDir,
 		Description: in.Description, CreatedAt: now.UnixMilli(), UpdatedAt: now.UnixMilli(),
 	}
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &p, func(q *store.Q) error {
 		if err := q.InsertProject(ctx, p); err != nil {
 			return err
 		}
-		if err := q.Emit(ctx, maestro.EventProjectCreated, p.ID, p); err != nil {
-			return err
-		}
-		return q.RememberResponse(ctx, p)
+		return q.Emit(ctx, maestro.EventProjectCreated, p.ID, p)
 	})
 	if err != nil {
 		return maestro.Project{}, err
@@ -69,7 +66,7 @@ func (s *Projects) Create(ctx context.Context, in maestro.ProjectCreate) (maestr
 // Update applies the present fields of patch (only name, workingDir and description exist: D15),
 // bumps updatedAt and records project:updated. Errors: VALIDATION_ERROR (blank name), NOT_FOUND,
 // PRECONDITION_FAILED (If-Match).
-func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectPatch) (maestro.Project, error) {
+func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectPatch, opts ...maestro.WriteOpts) (maestro.Project, error) {
 	if patch.Name != nil {
 		name := strings.TrimSpace(*patch.Name)
 		if name == "" {
@@ -86,7 +83,7 @@ func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectP
 		if p, err = q.GetProject(ctx, id); err != nil {
 			return notFound(err, "Project", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, p); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(p); err != nil {
 			return err
 		}
 		if patch.Name != nil {
@@ -110,13 +107,13 @@ func (s *Projects) Update(ctx context.Context, id string, patch maestro.ProjectP
 // Delete removes a project that no task or session references and records project:deleted.
 // Errors: NOT_FOUND, PRECONDITION_FAILED (If-Match), BUSINESS_RULE_ERROR (tasks or sessions still
 // reference it).
-func (s *Projects) Delete(ctx context.Context, id string) error {
+func (s *Projects) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		p, err := q.GetProject(ctx, id)
 		if err != nil {
 			return notFound(err, "Project", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, p); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(p); err != nil {
 			return err
 		}
 		hasTasks, hasSessions, err := q.ProjectUsage(ctx, id)
@@ -138,5 +135,8 @@ func (s *Projects) Delete(ctx context.Context, id string) error {
 
 // Page returns one page of projects (API v2). Errors: VALIDATION_ERROR (unknown sort, foreign cursor).
 func (s *Projects) Page(ctx context.Context, pq maestro.ProjectQuery) (maestro.Page[maestro.Project], error) {
+	if err := checkSort(pq.Sort, maestro.CreatedSorts); err != nil {
+		return maestro.Page[maestro.Project]{}, err
+	}
 	return s.st.Read().ProjectPage(ctx, pq)
 }

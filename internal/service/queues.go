@@ -212,9 +212,9 @@ func stepResult(done maestro.QueueItem, qu *maestro.Queue, verb string) maestro.
 // first queued one. Records queue:item_pushed. An Idempotency-Key (v2) is honoured.
 // Errors: NOT_FOUND (session), VALIDATION_ERROR (not a queue session, then no taskId), NOT_FOUND
 // (queue, then task), VALIDATION_ERROR "Task <id> already in queue" (whatever its item's status).
-func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.QueueStep, error) {
+func (s *Queues) Push(ctx context.Context, sessionID, taskID string, opts ...maestro.WriteOpts) (maestro.QueueStep, error) {
 	var step maestro.QueueStep
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &step, func(q *store.Q) error {
 		projectID, err := requireQueueSession(ctx, q, sessionID)
 		if err != nil {
 			return err
@@ -247,10 +247,7 @@ func (s *Queues) Push(ctx context.Context, sessionID, taskID string) (maestro.Qu
 		}
 		qu.Items = append(qu.Items, item)
 		step = maestro.QueueStep{Item: &item, Next: qu.Next(), Message: "Pushed task " + taskID, Queue: qu}
-		if err := q.Emit(ctx, maestro.EventQueueItemPushed, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: taskID}); err != nil {
-			return err
-		}
-		return q.RememberResponse(ctx, step)
+		return q.Emit(ctx, maestro.EventQueueItemPushed, projectID, maestro.QueueItemPayload{SessionID: sessionID, TaskID: taskID})
 	})
 	return step, err
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -104,4 +105,22 @@ func orEmpty(items []string) []string {
 		return []string{}
 	}
 	return items
+}
+
+// once runs fn in one write transaction, at most once per idempotency key of opts (store.Once), and
+// leaves the create's result in *out: what fn put there, or on a replay the first request's result.
+// Creates that honour Idempotency-Key (v2) run through it instead of InTx.
+func once[T any](ctx context.Context, st *store.Store, opts []maestro.WriteOpts, out *T, fn func(q *store.Q) error) error {
+	res, err := store.Once(ctx, st, maestro.OptsOf(opts).Idem, func(q *store.Q) (T, error) {
+		if err := fn(q); err != nil {
+			var zero T
+			return zero, err
+		}
+		return *out, nil
+	})
+	if err != nil {
+		return err
+	}
+	*out = res
+	return nil
 }

@@ -11,6 +11,9 @@ import (
 // Page returns one page of the sessions matching sq (API v2), without their events and timeline (v2
 // serves those as sub-collections). Errors: VALIDATION_ERROR (unknown sort, a cursor of another query).
 func (s *Sessions) Page(ctx context.Context, sq maestro.SessionQuery) (maestro.Page[maestro.Session], error) {
+	if err := checkSort(sq.Sort, maestro.SessionSorts); err != nil {
+		return maestro.Page[maestro.Session]{}, err
+	}
 	return s.st.Read().SessionPage(ctx, sq)
 }
 
@@ -32,6 +35,9 @@ func (s *Sessions) Entries(ctx context.Context, kind string, eq maestro.EntryQue
 		}
 		if !ok {
 			return maestro.NotFound("Session", eq.SessionID)
+		}
+		if err := checkSort(eq.Sort, maestro.EntrySorts); err != nil {
+			return err
 		}
 		page, err = q.EntryPage(ctx, kind, eq)
 		return err

@@ -72,8 +72,8 @@ func (s *Sessions) Get(ctx context.Context, id string) (maestro.Session, error) 
 // sessionIds and a task_started entry to the session's timeline) and records session:created, then
 // task:session_added per task. Duplicate task ids are dropped (D22); a caller id must be free (D4).
 // Errors: VALIDATION_ERROR (no taskIds, no projectId, bad field), NOT_FOUND (project, task),
-// CONFLICT (the caller's id exists). An Idempotency-Key (v2) is honoured: see store.Q.RememberResponse.
-func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate) (maestro.Session, error) {
+// CONFLICT (the caller's id exists). An idempotency key (opts, v2) is honoured: see store.Once.
+func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate, opts ...maestro.WriteOpts) (maestro.Session, error) {
 	if in.TaskIDs == nil && in.TaskID != "" {
 		in.TaskIDs = &[]string{in.TaskID}
 	}
@@ -119,7 +119,7 @@ func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate) (maestr
 	}
 	taskIDs := dedupe(*in.TaskIDs)
 	var out maestro.Session
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &out, func(q *store.Q) error {
 		if _, err := q.GetProject(ctx, in.ProjectID); err != nil {
 			return notFound(err, "Project", in.ProjectID)
 		}
@@ -136,10 +136,7 @@ func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate) (maestr
 		if err := q.Emit(ctx, maestro.EventSessionCreated, out.ProjectID, out); err != nil {
 			return err
 		}
-		if err := emitTaskSessionAdded(ctx, q, out.ProjectID, sess.ID, taskIDs); err != nil {
-			return err
-		}
-		return q.RememberResponse(ctx, out)
+		return emitTaskSessionAdded(ctx, q, out.ProjectID, sess.ID, taskIDs)
 	})
 	return out, err
 }
@@ -182,7 +179,7 @@ func (s *Sessions) insertSession(ctx context.Context, q *store.Q, sess maestro.S
 // moves (D12). Everything else in the body is ignored.
 // Errors: VALIDATION_ERROR (bad field, an entry that is not a JSON object), NOT_FOUND (session, task),
 // PRECONDITION_FAILED (v2 If-Match, checked against the session as stored before any change).
-func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch) (maestro.Session, error) {
+func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch, opts ...maestro.WriteOpts) (maestro.Session, error) {
 	if err := firstErr(
 		validateEnum("status", p.Status),
 		checkIDField("agentId", p.AgentID),
@@ -201,7 +198,7 @@ func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch
 		if err != nil {
 			return notFound(err, "Session", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, sess); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(sess); err != nil {
 			return err
 		}
 		now := s.nowMs()
@@ -260,13 +257,13 @@ func (s *Sessions) Update(ctx context.Context, id string, p maestro.SessionPatch
 // Delete removes a session (SPEC §2.6): it is unlinked from its tasks (their updatedAt moves, no task
 // event) and its events and timeline go with it; its queue and manifest directory are kept. Records
 // session:deleted only. Errors: NOT_FOUND, PRECONDITION_FAILED (v2 If-Match).
-func (s *Sessions) Delete(ctx context.Context, id string) error {
+func (s *Sessions) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		sess, err := q.GetSessionHead(ctx, id)
 		if err != nil {
 			return notFound(err, "Session", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, sess); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(sess); err != nil {
 			return err
 		}
 		now := s.nowMs()
@@ -293,19 +290,19 @@ func (s *Sessions) AddEvent(ctx context.Context, id string, in maestro.SessionEv
 
 // AppendEvent is AddEvent returning the entry it appended (v2 answers with the entry, not the session).
 // An Idempotency-Key (v2) is honoured. Errors: as AddEvent.
-func (s *Sessions) AppendEvent(ctx context.Context, id string, in maestro.SessionEventAppend) (maestro.SessionEntry, error) {
-	_, entry, err := s.addEvent(ctx, id, in)
+func (s *Sessions) AppendEvent(ctx context.Context, id string, in maestro.SessionEventAppend, opts ...maestro.WriteOpts) (maestro.SessionEntry, error) {
+	_, entry, err := s.addEvent(ctx, id, in, opts...)
 	return entry, err
 }
 
-func (s *Sessions) addEvent(ctx context.Context, id string, in maestro.SessionEventAppend) (maestro.Session, maestro.SessionEntry, error) {
+func (s *Sessions) addEvent(ctx context.Context, id string, in maestro.SessionEventAppend, opts ...maestro.WriteOpts) (maestro.Session, maestro.SessionEntry, error) {
 	if in.Type == "" {
 		return maestro.Session{}, maestro.SessionEntry{}, maestro.InvalidField("type", "type is required")
 	}
 	if err := validateEnum("type", &in.Type); err != nil {
 		return maestro.Session{}, maestro.SessionEntry{}, err
 	}
-	return s.appendAndPublish(ctx, id, maestro.EntryEvents, func(q *store.Q, now int64) (json.RawMessage, error) {
+	return s.appendAndPublish(ctx, id, maestro.EntryEvents, opts, func(q *store.Q, now int64) (json.RawMessage, error) {
 		entry, err := json.Marshal(maestro.SessionEvent{
 			ID: maestro.NewID(maestro.PrefixEvent, s.now()), Timestamp: now, Type: in.Type,
 			Data: nullIfJSONNull(in.Data),
@@ -326,12 +323,12 @@ func (s *Sessions) AddTimeline(ctx context.Context, id string, in maestro.Timeli
 
 // AppendTimeline is AddTimeline returning the entry it appended (v2 answers with the entry, not the
 // session). An Idempotency-Key (v2) is honoured. Errors: as AddTimeline.
-func (s *Sessions) AppendTimeline(ctx context.Context, id string, in maestro.TimelineAppend) (maestro.SessionEntry, error) {
-	_, entry, err := s.addTimeline(ctx, id, in)
+func (s *Sessions) AppendTimeline(ctx context.Context, id string, in maestro.TimelineAppend, opts ...maestro.WriteOpts) (maestro.SessionEntry, error) {
+	_, entry, err := s.addTimeline(ctx, id, in, opts...)
 	return entry, err
 }
 
-func (s *Sessions) addTimeline(ctx context.Context, id string, in maestro.TimelineAppend) (maestro.Session, maestro.SessionEntry, error) {
+func (s *Sessions) addTimeline(ctx context.Context, id string, in maestro.TimelineAppend, opts ...maestro.WriteOpts) (maestro.Session, maestro.SessionEntry, error) {
 	if in.Message == "" {
 		return maestro.Session{}, maestro.SessionEntry{}, maestro.InvalidField("message", "message is required")
 	}
@@ -346,7 +343,7 @@ func (s *Sessions) addTimeline(ctx context.Context, id string, in maestro.Timeli
 	); err != nil {
 		return maestro.Session{}, maestro.SessionEntry{}, err
 	}
-	return s.appendAndPublish(ctx, id, maestro.EntryTimeline, func(q *store.Q, now int64) (json.RawMessage, error) {
+	return s.appendAndPublish(ctx, id, maestro.EntryTimeline, opts, func(q *store.Q, now int64) (json.RawMessage, error) {
 		return s.appendTimelineEntry(ctx, q, id, maestro.TimelineEntry{
 			Type: in.Type, Timestamp: now, Message: in.Message, TaskID: in.TaskID,
 			Metadata: nullIfJSONNull(in.Metadata),
@@ -357,12 +354,12 @@ func (s *Sessions) addTimeline(ctx context.Context, id string, in maestro.Timeli
 // appendAndPublish runs add (which appends one entry to the session's collection kind and returns it) in
 // a transaction on an existing session, bumps its lastActivity, records session:updated with the session
 // as it then is, and remembers the entry for an idempotent retry.
-func (s *Sessions) appendAndPublish(ctx context.Context, id, kind string, add func(q *store.Q, now int64) (json.RawMessage, error)) (maestro.Session, maestro.SessionEntry, error) {
+func (s *Sessions) appendAndPublish(ctx context.Context, id, kind string, opts []maestro.WriteOpts, add func(q *store.Q, now int64) (json.RawMessage, error)) (maestro.Session, maestro.SessionEntry, error) {
 	var (
 		out   maestro.Session
 		entry maestro.SessionEntry
 	)
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &entry, func(q *store.Q) error {
 		ok, err := q.SessionExists(ctx, id)
 		if err != nil {
 			return err
@@ -379,7 +376,7 @@ func (s *Sessions) appendAndPublish(ctx context.Context, id, kind string, add fu
 		if out, err = sessionUpdated(ctx, q, id, now); err != nil {
 			return err
 		}
-		return q.RememberResponse(ctx, entry)
+		return nil
 	})
 	return out, entry, err
 }

@@ -43,24 +43,22 @@ type spawnPlan struct {
 // parent_session_not_found, invalid_role, task_not_found, project_not_found, invalid_strategy,
 // VALIDATION_ERROR (a field too long or of the wrong type, D23), manifest_generation_failed, and
 // spawn_error for anything else (STORAGE_UNAVAILABLE and OVERLOADED keep their codes so that a full
-// disk still reads as one). A v2 Idempotency-Key is honoured: a repeated key replays the first response
-// (maestro.Replay) without running the spawn again; a reused key with another body is IDEMPOTENCY_KEY_REUSED.
-func (s *Sessions) Spawn(ctx context.Context, in maestro.SpawnRequest) (maestro.SpawnResult, error) {
+// disk still reads as one). An idempotency key (opts, v2) is honoured: a repeated key returns the first
+// result without running the spawn again; a reused key with another request is IDEMPOTENCY_KEY_REUSED.
+func (s *Sessions) Spawn(ctx context.Context, in maestro.SpawnRequest, opts ...maestro.WriteOpts) (maestro.SpawnResult, error) {
 	var (
 		res  maestro.SpawnResult
 		undo func()
 	)
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	// A v2 retry with the same Idempotency-Key gets the first result back instead of a second session
+	// and a second manifest (the CLI retries spawns on 5xx and network errors).
+	err := once(ctx, s.st, opts, &res, func(q *store.Q) error {
 		plan, err := s.validateSpawn(ctx, q, in)
 		if err != nil {
 			return err
 		}
-		if res, undo, err = s.createSpawned(ctx, q, plan); err != nil {
-			return err
-		}
-		// A v2 retry with the same Idempotency-Key gets this response back instead of a second session
-		// and a second manifest (the CLI retries spawns on 5xx and network errors).
-		return q.RememberResponse(ctx, res)
+		res, undo, err = s.createSpawned(ctx, q, plan)
+		return err
 	})
 	if err != nil {
 		if undo != nil {
@@ -277,10 +275,6 @@ func manifestError(err error) error {
 // spawnError gives every failure of a spawn one of spawn's codes (SPEC §4.2: "any other exception →
 // 500 spawn_error"), except validation failures (D23) and storage unavailability, which keep theirs.
 func spawnError(err error) error {
-	var replay *maestro.Replay
-	if errors.As(err, &replay) {
-		return err // not a failure: the first response of an idempotent retry
-	}
 	e := maestro.AsError(err)
 	switch e.Code {
 	case maestro.CodeMissingProjectID, maestro.CodeInvalidTaskIDs, maestro.CodeInvalidSpawnSource,

@@ -69,7 +69,7 @@ func validateList(field string, v *[]string) error {
 // (v2) the parent's project and the dependencies. Errors: VALIDATION_ERROR (no projectId, blank title,
 // field too long, parent of another project when SameProjectParent, unknown or foreign dependencies),
 // NOT_FOUND (project, parent task).
-func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task, error) {
+func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate, opts ...maestro.WriteOpts) (maestro.Task, error) {
 	if in.ProjectID == "" {
 		return maestro.Task{}, maestro.InvalidField("projectId", "Project ID is required")
 	}
@@ -100,7 +100,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 		parent := in.ParentID
 		t.ParentID = &parent
 	}
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &t, func(q *store.Q) error {
 		if _, err := q.GetProject(ctx, in.ProjectID); err != nil {
 			return notFound(err, "Project", in.ProjectID)
 		}
@@ -123,10 +123,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 		if err := q.InsertTask(ctx, t); err != nil {
 			return err
 		}
-		if err := q.Emit(ctx, maestro.EventTaskCreated, t.ProjectID, t); err != nil {
-			return err
-		}
-		return q.RememberResponse(ctx, t)
+		return q.Emit(ctx, maestro.EventTaskCreated, t.ProjectID, t)
 	})
 	if err != nil {
 		return maestro.Task{}, err
@@ -142,7 +139,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate) (maestro.Task
 // like Create's, and for cycles. A request precondition (If-Match) is checked against the stored task.
 // Errors: VALIDATION_ERROR, NOT_FOUND (task, or a session in sessionIds), DEPENDENCY_CYCLE,
 // PRECONDITION_FAILED.
-func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (maestro.Task, error) {
+func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch, opts ...maestro.WriteOpts) (maestro.Task, error) {
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
 		if title == "" {
@@ -171,7 +168,7 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch) (mae
 		if t, err = q.GetTask(ctx, id); err != nil {
 			return notFound(err, "Task", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
 			return err
 		}
 		if p.Dependencies != nil {
@@ -254,13 +251,13 @@ func (s *Tasks) missingSession(ctx context.Context, q *store.Q, ids []string) er
 // affected sessions get session:updated), then task:deleted. Queue items keep the id as history. Tasks
 // that depended on it lose that dependency (task:updated each), so no dependency ever dangles.
 // Errors: NOT_FOUND, PRECONDITION_FAILED.
-func (s *Tasks) Delete(ctx context.Context, id string) error {
+func (s *Tasks) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTask(ctx, id)
 		if err != nil {
 			return notFound(err, "Task", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
 			return err
 		}
 		now := s.nowMs()
@@ -344,8 +341,8 @@ func (s *Tasks) dropDependency(ctx context.Context, q *store.Q, deleted maestro.
 // Page returns one page of the tasks matching tq (API v2). Errors: VALIDATION_ERROR (parentId with
 // root, a search without words, a sort or cursor that does not fit the query).
 func (s *Tasks) Page(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[maestro.Task], error) {
-	if tq.Root && tq.ParentID != "" {
-		return maestro.Page[maestro.Task]{}, maestro.InvalidField("root", "give parentId or root=true, not both")
+	if err := checkTaskQuery(tq); err != nil {
+		return maestro.Page[maestro.Task]{}, err
 	}
 	return s.st.Read().TaskPage(ctx, tq)
 }
@@ -361,5 +358,8 @@ func (s *Tasks) ChildrenPage(ctx context.Context, id string, tq maestro.TaskQuer
 		return maestro.Page[maestro.Task]{}, maestro.NotFound("Task", id)
 	}
 	tq.ParentID, tq.Root = id, false
+	if err := checkTaskQuery(tq); err != nil {
+		return maestro.Page[maestro.Task]{}, err
+	}
 	return s.st.Read().TaskPage(ctx, tq)
 }

@@ -100,6 +100,9 @@ func (s *Templates) Page(ctx context.Context, tq maestro.TemplateQuery) (maestro
 			return maestro.Page[maestro.Template]{}, err
 		}
 	}
+	if err := checkSort(tq.Sort, maestro.CreatedSorts); err != nil {
+		return maestro.Page[maestro.Template]{}, err
+	}
 	return s.st.Read().TemplatePage(ctx, tq)
 }
 
@@ -146,7 +149,7 @@ func validateTemplateText(name, content *string) error {
 
 // Create stores a custom template (isDefault false) and records template:created. An Idempotency-Key
 // (v2) is honoured. Errors: VALIDATION_ERROR (a field missing or empty, a bad role, a field too long).
-func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate) (maestro.Template, error) {
+func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate, opts ...maestro.WriteOpts) (maestro.Template, error) {
 	if in.Name == "" || in.Role == "" || in.Content == "" {
 		return maestro.Template{}, maestro.Invalid("name, role, and content are required")
 	}
@@ -158,14 +161,11 @@ func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate) (maes
 		ID: maestro.NewID(maestro.PrefixTemplate, now), Name: in.Name, Role: in.Role, Content: in.Content,
 		CreatedAt: now.UnixMilli(), UpdatedAt: now.UnixMilli(),
 	}
-	err := s.st.InTx(ctx, func(q *store.Q) error {
+	err := once(ctx, s.st, opts, &t, func(q *store.Q) error {
 		if err := q.InsertTemplate(ctx, t); err != nil {
 			return err
 		}
-		if err := q.Emit(ctx, maestro.EventTemplateCreated, "", maestro.TemplatePayload{Template: t}); err != nil {
-			return err
-		}
-		return q.RememberResponse(ctx, t)
+		return q.Emit(ctx, maestro.EventTemplateCreated, "", maestro.TemplatePayload{Template: t})
 	})
 	if err != nil {
 		return maestro.Template{}, err
@@ -176,14 +176,14 @@ func (s *Templates) Create(ctx context.Context, in maestro.TemplateCreate) (maes
 // Update replaces each field present in p (even with ""), bumps updatedAt and records
 // template:updated. Errors: VALIDATION_ERROR (neither a non-empty name nor a non-empty content, a field
 // too long), NOT_FOUND, PRECONDITION_FAILED (v2 If-Match).
-func (s *Templates) Update(ctx context.Context, id string, p maestro.TemplatePatch) (maestro.Template, error) {
+func (s *Templates) Update(ctx context.Context, id string, p maestro.TemplatePatch, opts ...maestro.WriteOpts) (maestro.Template, error) {
 	if (p.Name == nil || *p.Name == "") && (p.Content == nil || *p.Content == "") {
 		return maestro.Template{}, maestro.Invalid("name or content is required")
 	}
 	if err := validateTemplateText(p.Name, p.Content); err != nil {
 		return maestro.Template{}, err
 	}
-	return s.change(ctx, id, maestro.EventTemplateUpdated, func(t *maestro.Template) {
+	return s.change(ctx, id, maestro.EventTemplateUpdated, maestro.OptsOf(opts).IfMatch, func(t *maestro.Template) {
 		if p.Name != nil {
 			t.Name = *p.Name
 		}
@@ -195,20 +195,20 @@ func (s *Templates) Update(ctx context.Context, id string, p maestro.TemplatePat
 
 // Reset puts the built-in content of its role back into a template (its name and default flag stay),
 // bumps updatedAt and records template:reset. Errors: NOT_FOUND, PRECONDITION_FAILED (v2 If-Match).
-func (s *Templates) Reset(ctx context.Context, id string) (maestro.Template, error) {
-	return s.change(ctx, id, maestro.EventTemplateReset, func(t *maestro.Template) {
+func (s *Templates) Reset(ctx context.Context, id string, opts ...maestro.WriteOpts) (maestro.Template, error) {
+	return s.change(ctx, id, maestro.EventTemplateReset, maestro.OptsOf(opts).IfMatch, func(t *maestro.Template) {
 		t.Content = DefaultTemplateContent(t.Role)
 	})
 }
 
-func (s *Templates) change(ctx context.Context, id, event string, apply func(*maestro.Template)) (maestro.Template, error) {
+func (s *Templates) change(ctx context.Context, id, event string, ifMatch maestro.IfMatch, apply func(*maestro.Template)) (maestro.Template, error) {
 	var t maestro.Template
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		var err error
 		if t, err = q.GetTemplate(ctx, id); err != nil {
 			return notFound(err, "Template", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+		if err := ifMatch.Check(t); err != nil {
 			return err
 		}
 		apply(&t)
@@ -224,13 +224,13 @@ func (s *Templates) change(ctx context.Context, id, event string, apply func(*ma
 // Delete removes a custom template and records template:deleted.
 // Errors: NOT_FOUND, PRECONDITION_FAILED (v2 If-Match), BUSINESS_RULE_ERROR "Default templates cannot be
 // deleted" (D7).
-func (s *Templates) Delete(ctx context.Context, id string) error {
+func (s *Templates) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts) error {
 	return s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTemplate(ctx, id)
 		if err != nil {
 			return notFound(err, "Template", id)
 		}
-		if err := maestro.CheckPrecondition(ctx, t); err != nil {
+		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
 			return err
 		}
 		if t.IsDefault {

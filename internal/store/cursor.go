@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -79,8 +80,10 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+// unknownSort reports a sort the service should have refused (it validates every list query before
+// the store runs it): a programming error, not a client's.
 func unknownSort(sort string) error {
-	return maestro.InvalidField("sort", "unknown sort %q", sort)
+	return fmt.Errorf("store: unknown sort %q", sort)
 }
 
 // createdOrder resolves the sort of a list keyed on (created_at, id) — projects, templates — into its

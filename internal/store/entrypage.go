@@ -20,7 +20,7 @@ var entryTables = map[string]string{
 // maestro.EntryEvents), each entry as stored, keyset-paginated on the append sequence through the
 // (session_id, seq) index. Entries appended while a client pages are never seen twice or skipped: with
 // the oldest first they show up on later pages; with the newest first they are above the first page.
-// Errors: VALIDATION_ERROR (unknown sort, a cursor of another query).
+// Errors: VALIDATION_ERROR (a cursor of another query); the service has validated the sort.
 func (q *Q) EntryPage(ctx context.Context, kind string, eq maestro.EntryQuery) (maestro.Page[json.RawMessage], error) {
 	var page maestro.Page[json.RawMessage]
 	table, ok := entryTables[kind]

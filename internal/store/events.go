@@ -59,3 +59,28 @@ func (q *Q) EntityCounts(ctx context.Context) ([]EntityCount, error) {
 	}
 	return out, nil
 }
+
+// The outbox as the events hub reads and prunes it (events.Outbox): the reads go to the read pool, and
+// each prune batch is a write transaction of its own, so that pruning never holds the write lock long.
+
+// EventsSince returns up to limit outbox events with seq > after, in seq order.
+func (s *Store) EventsSince(ctx context.Context, after int64, limit int) ([]maestro.Event, error) {
+	return s.Read().EventsSince(ctx, after, limit)
+}
+
+// EventSeqBounds returns the oldest and newest retained seq (0, 0 when the outbox is empty).
+func (s *Store) EventSeqBounds(ctx context.Context) (oldest, newest int64, err error) {
+	return s.Read().EventSeqBounds(ctx)
+}
+
+// PruneEvents deletes, in one transaction, the events created before cutoff (ms) whose seq is at most
+// maxPrunableSeq, and returns how many went.
+func (s *Store) PruneEvents(ctx context.Context, cutoff, maxPrunableSeq int64) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(q *Q) error {
+		var err error
+		n, err = q.PruneEvents(ctx, cutoff, maxPrunableSeq)
+		return err
+	})
+	return n, err
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"strings"
 	"testing"
 )
@@ -27,8 +28,8 @@ func TestFTSQuery(t *testing.T) {
 		}
 	}
 	long := strings.Repeat("w ", 40)
-	if n := strings.Count(ftsQuery(long), `"w"*`); n != maxSearchTerms {
-		t.Errorf("%d terms, want at most %d", n, maxSearchTerms)
+	if n := strings.Count(ftsQuery(long), `"w"*`); n != maestro.MaxSearchWords {
+		t.Errorf("%d terms, want at most %d", n, maestro.MaxSearchWords)
 	}
 }
 

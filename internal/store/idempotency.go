@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,69 +11,109 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
-// claimIdempotencyKey runs at the start of a transaction that carries an idempotent create. A key used
-// within maestro.IdempotencyTTL on the same route answers with the first response (same request) or
-// IDEMPOTENCY_KEY_REUSED (different request); an unknown or expired key lets the create run.
-func (q *Q) claimIdempotencyKey(ctx context.Context) error {
-	if q.idem == nil {
-		return nil
-	}
-	r, err := q.q.GetIdempotencyKey(q.c(ctx), db.GetIdempotencyKeyParams{Route: q.idem.Route, Key: q.idem.Key})
-	if errors.Is(mapErr(err), ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return mapErr(err)
-	}
-	if r.CreatedAt < q.s.now().Add(-maestro.IdempotencyTTL).UnixMilli() {
-		return nil // expired: the key is free again, and RememberResponse overwrites the old entry
-	}
-	if r.RequestHash != q.idem.RequestHash {
-		return &maestro.Error{
-			Code: maestro.CodeIdempotencyReused,
-			Message: fmt.Sprintf("Idempotency-Key '%s' was already used for a different request to %s; "+
-				"use a new key for a new request", q.idem.Key, q.idem.Route),
-			Details: map[string]any{"idempotencyKey": q.idem.Key},
+// Once runs the create fn in one write transaction (InTx), at most once per idempotency key. With idem
+// nil it is InTx returning fn's result.
+//
+// With a key, the transaction first looks the key up. A key used within maestro.IdempotencyTTL for
+// idem.Scope with the same request returns the result the first run stored, sets idem.Replayed and
+// runs nothing; with a different request it is IDEMPOTENCY_KEY_REUSED. An unknown or expired key lets
+// fn run, and fn's result is stored with the key in the same transaction, so that the key and what it
+// created are committed together or not at all. Because write transactions are serialised, two
+// concurrent requests with one key can never both create.
+//
+// The result is stored as the domain value's JSON (the store already holds such snapshots as event
+// payloads) and decoded back into T on a replay: the layer that owns the wire renders a replay exactly as
+// it rendered the first response.
+func Once[T any](ctx context.Context, s *Store, idem *maestro.Idem, fn func(q *Q) (T, error)) (T, error) {
+	var (
+		out    T
+		stored []byte
+	)
+	err := s.InTx(ctx, func(q *Q) error {
+		if idem != nil {
+			first, err := q.claimIdempotencyKey(ctx, idem)
+			if err != nil {
+				return err
+			}
+			if first != nil {
+				// A replay writes nothing. It still counts as a success of the batch transaction: the result it
+				// replays may have been stored by an earlier request of this very batch (writer.go).
+				stored = first
+				return nil
+			}
 		}
-	}
-	header := map[string]string{}
-	if err := json.Unmarshal([]byte(r.Headers), &header); err != nil {
-		return fmt.Errorf("store: corrupt idempotency headers of %s %s: %w", q.idem.Route, q.idem.Key, err)
-	}
-	return &maestro.Replay{Response: maestro.StoredResponse{Status: int(r.Status), Header: header, Body: r.Body}}
-}
-
-// RememberResponse records the response of the idempotent create this transaction runs (a no-op when
-// the request carried no Idempotency-Key). Services call it with the created resource as the last step
-// of every create, so that the key and the resource are committed together or not at all.
-func (q *Q) RememberResponse(ctx context.Context, created any) error {
-	if q.idem == nil {
-		return nil
-	}
-	if !q.tx {
-		return errors.New("store: RememberResponse outside a transaction")
-	}
-	resp, err := q.idem.Respond(created)
-	if err != nil {
-		return fmt.Errorf("store: render idempotent response: %w", err)
-	}
-	header := resp.Header
-	if header == nil {
-		header = map[string]string{}
-	}
-	hj, err := json.Marshal(header)
-	if err != nil {
-		return fmt.Errorf("store: marshal idempotent response headers: %w", err)
-	}
-	err = q.q.PutIdempotencyKey(q.c(ctx), db.PutIdempotencyKeyParams{
-		Route: q.idem.Route, Key: q.idem.Key, Status: int64(resp.Status), Body: resp.Body,
-		Headers: string(hj), RequestHash: q.idem.RequestHash, CreatedAt: q.s.now().UnixMilli(),
+		res, err := fn(q)
+		if err != nil {
+			return err
+		}
+		out = res
+		if idem == nil {
+			return nil
+		}
+		return q.rememberResult(ctx, idem, res)
 	})
 	if err != nil {
-		return mapErr(err)
+		var zero T
+		return zero, err
 	}
-	q.remembered = true
-	return nil
+	if stored != nil {
+		var first T
+		dec := json.NewDecoder(bytes.NewReader(stored))
+		dec.UseNumber() // numbers in free-form members (metadata) come back as written
+		if err := dec.Decode(&first); err != nil {
+			return first, fmt.Errorf("store: corrupt idempotent result of %s %s: %w", idem.Scope, idem.Key, err)
+		}
+		idem.Replayed = true
+		return first, nil
+	}
+	return out, nil
+}
+
+// claimIdempotencyKey looks idem's key up inside the transaction. It returns the stored result of a
+// key used within maestro.IdempotencyTTL for the same request, IDEMPOTENCY_KEY_REUSED for a different
+// request, and nil for an unknown or expired key (the create may run).
+func (q *Q) claimIdempotencyKey(ctx context.Context, idem *maestro.Idem) ([]byte, error) {
+	r, err := q.q.GetIdempotencyKey(q.c(ctx), db.GetIdempotencyKeyParams{Route: idem.Scope, Key: idem.Key})
+	if errors.Is(mapErr(err), ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if r.CreatedAt < q.s.now().Add(-maestro.IdempotencyTTL).UnixMilli() || r.Status != resultFormat {
+		// Expired, or stored by a version before results were domain values (a rendered response, which
+		// this version cannot replay): the key is free again, and rememberResult overwrites the entry.
+		return nil, nil
+	}
+	if r.RequestHash != idem.RequestHash {
+		return nil, &maestro.Error{
+			Code: maestro.CodeIdempotencyReused,
+			Message: fmt.Sprintf("Idempotency-Key '%s' was already used for a different request to %s; "+
+				"use a new key for a new request", idem.Key, idem.Scope),
+			Details: map[string]any{"idempotencyKey": idem.Key},
+		}
+	}
+	return r.Body, nil
+}
+
+// resultFormat marks an idempotency entry whose body is a domain result (JSON). The column held the
+// HTTP status of a rendered response before; no such status is 0.
+const resultFormat = 0
+
+// rememberResult stores the result of the idempotent create this transaction runs.
+func (q *Q) rememberResult(ctx context.Context, idem *maestro.Idem, result any) error {
+	if !q.tx {
+		return errors.New("store: idempotent result outside a transaction")
+	}
+	body, err := json.Marshal(result)
+	if err != nil {
+		return fmt.Errorf("store: marshal idempotent result: %w", err)
+	}
+	err = q.q.PutIdempotencyKey(q.c(ctx), db.PutIdempotencyKeyParams{
+		Route: idem.Scope, Key: idem.Key, Status: resultFormat, Body: body,
+		Headers: "{}", RequestHash: idem.RequestHash, CreatedAt: q.s.now().UnixMilli(),
+	})
+	return mapErr(err)
 }
 
 // PruneIdempotencyKeys deletes the keys recorded before cutoff (ms) and returns how many went.

@@ -8,8 +8,8 @@ import (
 )
 
 // ProjectPage returns one page of projects in createdAt order (either direction), keyset-paginated on
-// (created_at, id) through the projects_created index. Errors: VALIDATION_ERROR (unknown sort, foreign
-// cursor).
+// (created_at, id) through the projects_created index. Errors: VALIDATION_ERROR (a foreign
+// cursor); the service has validated the sort.
 func (q *Q) ProjectPage(ctx context.Context, pq maestro.ProjectQuery) (maestro.Page[maestro.Project], error) {
 	var page maestro.Page[maestro.Project]
 	sortName, order, afterCond, err := createdOrder(pq.Sort)

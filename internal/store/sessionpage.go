@@ -127,7 +127,7 @@ func sessionFilterFingerprint(sq maestro.SessionQuery) string {
 }
 
 // SessionPage returns one page of the sessions matching sq, without their events and timeline.
-// Errors: VALIDATION_ERROR (unknown sort, a cursor of another query).
+// Errors: VALIDATION_ERROR (a cursor of another query); the service has validated the sort.
 func (q *Q) SessionPage(ctx context.Context, sq maestro.SessionQuery) (maestro.Page[maestro.Session], error) {
 	var page maestro.Page[maestro.Session]
 	sortName := sq.Sort

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,8 +216,8 @@ func resolveTaskSort(tq maestro.TaskQuery) string {
 	return maestro.SortCreatedAt
 }
 
-// TaskPage returns one page of the tasks matching tq. Errors: VALIDATION_ERROR (a search without any
-// word, relevance without a search, an unknown sort, or a cursor that does not belong to this query).
+// TaskPage returns one page of the tasks matching tq, which the service has validated (service.checkTaskQuery).
+// Errors: VALIDATION_ERROR (a cursor that does not belong to this query).
 func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[maestro.Task], error) {
 	var page maestro.Page[maestro.Task]
 	sortName := resolveTaskSort(tq)
@@ -224,13 +225,10 @@ func (q *Q) TaskPage(ctx context.Context, tq maestro.TaskQuery) (maestro.Page[ma
 	if !ok {
 		return page, unknownSort(sortName)
 	}
-	match := ""
-	if tq.Search != "" {
-		if match = ftsQuery(tq.Search); match == "" {
-			return page, maestro.InvalidField("q", "q must contain at least one letter or digit")
-		}
-	} else if sortName == maestro.SortRelevance {
-		return page, maestro.InvalidField("sort", "sort=relevance needs a search query (q)")
+	match := ftsQuery(tq.Search)
+	if (tq.Search != "" || sortName == maestro.SortRelevance) && match == "" {
+		// The service refuses a search without words and relevance without a search.
+		return page, fmt.Errorf("store: task query with search %q and sort %q has nothing to match", tq.Search, sortName)
 	}
 	filter := taskFilterFingerprint(tq)
 	after, err := decodeCursor(tq.Cursor, sortName, filter)

@@ -10,7 +10,7 @@ import (
 
 // TemplatePage returns one page of templates in createdAt order (either direction), optionally of one
 // role, keyset-paginated on (created_at, id) through templates_created or templates_role_created.
-// Errors: VALIDATION_ERROR (unknown sort, a cursor of another query).
+// Errors: VALIDATION_ERROR (a cursor of another query); the service has validated the sort.
 func (q *Q) TemplatePage(ctx context.Context, tq maestro.TemplateQuery) (maestro.Page[maestro.Template], error) {
 	var page maestro.Page[maestro.Template]
 	sortName, order, afterCond, err := createdOrder(tq.Sort)

@@ -21,9 +21,6 @@ type Q struct {
 	// x runs the hand-written queries (dynamic list filters, full-text search) that sqlc cannot express,
 	// on the same connection or transaction as q.
 	x db.DBTX
-	// idem is the idempotent create this transaction runs, and remembered whether it recorded its response.
-	idem       *maestro.Idempotency
-	remembered bool
 }
 
 // c returns the context a query should run under. Inside a write transaction it is ctx without its
@@ -49,10 +46,7 @@ func (s *Store) Read() *Q {
 // requests queue up, it commits several of them together, each in its own savepoint (writer.go). A
 // request whose ctx ends before it started is abandoned; once started it runs to the end.
 //
-// When ctx carries an idempotent create (maestro.WithIdempotency), InTx first looks the key up inside the
-// transaction: a key already used returns *maestro.Replay (or IDEMPOTENCY_KEY_REUSED) without running fn,
-// and fn must record its response with Q.RememberResponse. Because write transactions are serialised,
-// two concurrent requests with one key can never both create.
+// Idempotent creates run through Once, which claims the key and stores the result inside InTx.
 //
 // Writes go through the storage breaker: while the storage is failing they are refused at once with
 // STORAGE_UNAVAILABLE (see breaker.go).

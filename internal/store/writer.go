@@ -182,13 +182,11 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if fatal != nil {
 		_ = tx.Rollback()
 		// Nothing of the batch was committed: the requests that had succeeded fail with the cause; the
-		// ones that had failed on their own keep their own error. A replay of an idempotent create counts
-		// as a success here: the response it replays may have been recorded by an earlier request of this
-		// very batch, and so never stored.
+		// ones that had failed on their own keep their own error. A replay of an idempotent create is a
+		// success here (Once): the result it replays may have been stored by an earlier request of this
+		// very batch, and so never committed.
 		for i, r := range live {
-			var replay *maestro.Replay
-			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) ||
-				errors.As(results[i], &replay) {
+			if results[i] == nil || IsStorageFailure(results[i]) || errors.Is(results[i], ErrBusy) {
 				results[i] = fatal
 			}
 			r.done <- results[i]
@@ -226,7 +224,7 @@ func allFailed(results []error) bool {
 // (SQLite may have abandoned it, and what follows in the batch would run and commit outside it), so
 // nothing of the batch may commit.
 func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err, txErr error) {
-	// The request's values (request id, idempotency key) without its cancellation (see runBatch).
+	// The request's values (request id) without its cancellation (see runBatch).
 	ctx := context.WithoutCancel(r.ctx)
 	if !single {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
@@ -234,7 +232,7 @@ func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err, txErr error) 
 			return err, err
 		}
 	}
-	q := &Q{q: s.wq.WithTx(tx), s: s, tx: true, x: tx, idem: maestro.IdempotencyFrom(ctx)}
+	q := &Q{q: s.wq.WithTx(tx), s: s, tx: true, x: tx}
 	defer func() {
 		if v := recover(); v != nil {
 			err = &writePanic{value: v, stack: debug.Stack()}
@@ -263,16 +261,8 @@ func (s *Store) runOne(tx *sql.Tx, r *writeReq, single bool) (err, txErr error) 
 		}
 		r.events = q.events
 	}()
-	if err := q.claimIdempotencyKey(ctx); err != nil {
-		return domainErr(err), nil
-	}
 	if err := r.fn(q); err != nil {
 		return domainErr(err), nil
-	}
-	if q.idem != nil && !q.remembered {
-		// A create that took an Idempotency-Key must record its response in its own transaction; one that
-		// does not is a bug, and committing it would make a retry create a duplicate.
-		return maestro.Internal(fmt.Errorf("store: idempotent operation %s did not record its response", q.idem.Route)), nil
 	}
 	return nil, nil
 }

@@ -7,5 +7,7 @@
 // streaming switched off), /ws-status and the connection metrics.
 //
 // It must not: decide what events exist or their order (internal/events does), read the database
-// directly, or let one client's socket slow down another or a request.
+// directly, or let one client's socket slow down another or a request. It renders its refusals with
+// internal/apierr, like the REST handlers, and learns the flags that gate it as functions and key names
+// in its Options, so that it depends on neither the flags package nor, through it, the store.
 package ws

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/maestro-hq/maestro-server/internal/dbtest"
 	"github.com/maestro-hq/maestro-server/internal/events"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/service"
 	"github.com/maestro-hq/maestro-server/internal/store"
@@ -57,7 +58,10 @@ func newEnv(t *testing.T, configure ...func(*envConfig)) *env {
 	reg := prometheus.NewRegistry()
 	cfg := envConfig{
 		hub: events.Options{Logger: log, Registerer: reg},
-		ws:  ws.Options{Logger: log, Origins: uiOrigins, Registerer: reg},
+		ws: ws.Options{
+			Logger: log, Origins: uiOrigins, Registerer: reg,
+			StreamingFlag: string(flags.WSStreaming), V2Flag: string(flags.APIV2),
+		},
 	}
 	for _, c := range configure {
 		c(&cfg)

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/events"
-	"github.com/maestro-hq/maestro-server/internal/flags"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/origin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +62,11 @@ type Options struct {
 	// V2Enabled, when it returns false, answers the v2 stream with 404 FEATURE_DISABLED like every other
 	// v2 endpoint (the api-v2 flag); the legacy socket is v1 and unaffected.
 	V2Enabled func() bool
+	// StreamingFlag and V2Flag are the keys of the flags behind StreamingEnabled and V2Enabled, named in
+	// the refusals they cause. They come in as values so that this package does not depend on the flags
+	// package (and through it on the store).
+	StreamingFlag string
+	V2Flag        string
 	// Registerer receives the connection metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
 }
@@ -137,8 +141,8 @@ var readyStateText = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := endpointOf(r.URL.Path)
 	if ep == streamSocket && s.opts.V2Enabled != nil && !s.opts.V2Enabled() {
-		e := maestro.Errorf(maestro.CodeFeatureDisabled, "API v2 is switched off (flag %s)", flags.APIV2)
-		e.Details = map[string]any{"flag": string(flags.APIV2)}
+		e := maestro.Errorf(maestro.CodeFeatureDisabled, "API v2 is switched off (flag %s)", s.opts.V2Flag)
+		e.Details = map[string]any{"flag": s.opts.V2Flag}
 		apierr.Write(w, r, apierr.FromError(errorContext(r.Context(), ep), r.URL.Path, e))
 		return
 	}
@@ -174,8 +178,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// here, and one made after it closes this client through CloseAll. Read before registering, a
 	// switch in between would have left this socket open with streaming off.
 	if s.opts.StreamingEnabled != nil && !s.opts.StreamingEnabled() {
-		refuseUnavailable(w, r, ep, maestro.CodeFeatureDisabled, "WebSocket streaming is switched off (flag "+string(flags.WSStreaming)+")",
-			map[string]any{"flag": string(flags.WSStreaming)}, 30)
+		refuseUnavailable(w, r, ep, maestro.CodeFeatureDisabled, "WebSocket streaming is switched off (flag "+s.opts.StreamingFlag+")",
+			map[string]any{"flag": s.opts.StreamingFlag}, 30)
 		return
 	}
 

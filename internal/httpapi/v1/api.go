@@ -1,6 +1,7 @@
 package v1
 
 import (
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
 	"net/http"
 	"time"
 
@@ -55,6 +56,7 @@ func Register(api huma.API, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	api.UseMiddleware(wire.LimitBody)
 	registerHealth(api, d)
 	registerProjects(api, d)
 	registerTasks(api, d)
@@ -66,19 +68,9 @@ func Register(api huma.API, d Deps) {
 	registerTemplates(api, d)
 }
 
-// op builds an operation with the fields every v1 operation sets.
+// op builds a v1 operation: wire.Op with the v1- operation ID.
 func op(id, method, path, tag, summary, description string, errs ...int) huma.Operation {
-	return huma.Operation{
-		OperationID:   "v1-" + id,
-		Method:        method,
-		Path:          path,
-		Tags:          []string{tag},
-		Summary:       summary,
-		Description:   description,
-		DefaultStatus: http.StatusOK,
-		Errors:        errs,
-		MaxBodyBytes:  maestro.MaxBodyBytes,
-	}
+	return wire.Op("v1-"+id, method, path, tag, summary, description, errs)
 }
 
 // created marks an operation that answers 201 Created.

@@ -2,5 +2,7 @@
 // They are served at /api/v1/... and, through the router's rewrite, at the unversioned /api/....
 //
 // Handlers are thin adapters: decode the request into a service input, call the service, return the
-// domain value. They never touch SQL or build error bodies themselves (internal/httpapi/apierr does).
+// domain value. They never touch SQL or build error bodies themselves (internal/apierr does). Each
+// operation is a named method of a small handler type per area (projectsV1.createProject), so that
+// stack traces, profiles and readers see names; register* only lists the operations.
 package v1

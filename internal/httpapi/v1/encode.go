@@ -139,7 +139,7 @@ func appendHealth(b []byte, h *Health) []byte {
 	return append(b, '}')
 }
 
-func sortedKeys(m map[string]maestro.ComponentHealth) []string {
+func sortedKeys(m map[string]ComponentHealth) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

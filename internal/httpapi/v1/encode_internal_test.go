@@ -83,10 +83,10 @@ func TestEncoders_MatchEncodingJSON(t *testing.T) {
 	for i, up := range uptimes {
 		h := Health{Status: pick(r), Timestamp: r.Int64(), Uptime: up}
 		if i%3 != 0 {
-			h.Components = map[string]maestro.ComponentHealth{"skills": {Status: "ok"}, "database": {Status: "degraded", Reason: pick(r)},
+			h.Components = map[string]ComponentHealth{"skills": {Status: "ok"}, "database": {Status: "degraded", Reason: pick(r)},
 				pick(r): {Status: pick(r)}}
 		} else if i%2 == 0 {
-			h.Components = map[string]maestro.ComponentHealth{}
+			h.Components = map[string]ComponentHealth{}
 		}
 		if fast, std := encodeBoth(t, h); !bytes.Equal(fast, std) {
 			t.Fatalf("health %v:\nfast %s\nstd  %s", up, fast, std)

@@ -2,6 +2,7 @@ package v1
 
 import (
 	"context"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -102,117 +103,139 @@ type queuePushedOutput struct{ Body QueuePushed }
 const queuePreamble = " Every queue route first checks that the session exists (404), uses the queue strategy (400) " +
 	"and has a queue (404)."
 
+// queuesV1 holds what the Queues operations need; each method serves one of them and is named
+// after its operation ID.
+type queuesV1 struct {
+	svc *service.Queues
+}
+
 func registerQueues(api huma.API, d Deps) {
-	svc := d.Services.Queues
 	const tag = "Queues"
 	base := Prefix + "/sessions/{id}/queue"
 
+	h := queuesV1{svc: d.Services.Queues}
 	huma.Register(api, op("get-queue", http.MethodGet, base, tag, "Get a session's queue",
 		"The queue with its items and per-status counts."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*queueStateOutput, error) {
-			qu, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &queueStateOutput{Body: QueueState{Queue: qu, Stats: qu.Stats()}}, nil
-		})
+		h.getQueue)
 
 	huma.Register(api, op("list-queue-items", http.MethodGet, base+"/items", tag, "List a queue's items",
 		"The items in order with per-status counts."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*queueItemsOutput, error) {
-			qu, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &queueItemsOutput{Body: QueueItems{Items: qu.Items, Stats: qu.Stats()}}, nil
-		})
+		h.listQueueItems)
 
 	huma.Register(api, op("get-queue-top", http.MethodGet, base+"/top", tag, "Peek at the next queued item",
 		"The item `start` would take next."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*queueTopOutput, error) {
-			it, err := svc.Top(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if it == nil {
-				return &queueTopOutput{Body: QueueTop{HasMore: false, Message: service.QueueEmptyMessage}}, nil
-			}
-			return &queueTopOutput{Body: QueueTop{HasMore: true, Item: it}}, nil
-		})
+		h.getQueueTop)
 
 	huma.Register(api, op("start-queue-item", http.MethodPost, base+"/start", tag, "Start the next queued item",
 		"Moves the first queued item to processing and sets its task's sessionStatus to working; with nothing "+
 			"queued answers `{item: null, empty: true}`. 400 while another item is processing. Broadcasts "+
 			"`queue:item_started`."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*queueStartOutput, error) {
-			step, err := svc.Start(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &queueStartOutput{Body: QueueStart{
-				Success: true, Item: step.Item, Empty: step.Item == nil, Message: step.Message,
-			}}, nil
-		})
+		h.startQueueItem)
 
 	huma.Register(api, op("complete-queue-item", http.MethodPost, base+"/complete", tag,
 		"Complete the processing item",
 		"Marks the processing item completed and its task's sessionStatus completed. 400 when nothing is "+
 			"processing. Broadcasts `queue:item_completed`."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*queueCompletedOutput, error) {
-			step, err := svc.Complete(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &queueCompletedOutput{Body: QueueCompleted{
-				Success: true, CompletedItem: step.Item, NextItem: step.Next, HasMore: step.Next != nil, Message: step.Message,
-			}}, nil
-		})
+		h.completeQueueItem)
 
 	huma.Register(api, op("fail-queue-item", http.MethodPost, base+"/fail", tag, "Fail the processing item",
 		"Marks the processing item failed (with the reason, if any) and its task's sessionStatus failed. 400 "+
 			"when nothing is processing. Broadcasts `queue:item_failed`."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *queueFailInput) (*queueFailedOutput, error) {
-			b := deref(in.Body)
-			step, err := svc.Fail(ctx, in.ID, str(b.Reason))
-			if err != nil {
-				return nil, err
-			}
-			return &queueFailedOutput{Body: QueueFailed{
-				Success: true, FailedItem: step.Item, NextItem: step.Next, HasMore: step.Next != nil, Message: step.Message,
-			}}, nil
-		})
+		h.failQueueItem)
 
 	huma.Register(api, op("skip-queue-item", http.MethodPost, base+"/skip", tag, "Skip an item",
 		"Marks the processing item, or else the first queued one, skipped (its task is left alone). 400 when "+
 			"nothing is left to skip. Broadcasts `queue:item_skipped`."+queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*queueSkippedOutput, error) {
-			step, err := svc.Skip(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &queueSkippedOutput{Body: QueueSkipped{
-				Success: true, SkippedItem: step.Item, NextItem: step.Next, HasMore: step.Next != nil, Message: step.Message,
-			}}, nil
-		})
+		h.skipQueueItem)
 
 	huma.Register(api, op("push-queue-item", http.MethodPost, base+"/push", tag, "Append a task to a queue",
 		"Appends the task as queued. 400 without taskId (checked before the queue) or when the task is already "+
 			"in the queue, whatever its item's status; 404 for a missing task. Broadcasts `queue:item_pushed`."+
 			queuePreamble,
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *queuePushInput) (*queuePushedOutput, error) {
-			b := deref(in.Body)
-			step, err := svc.Push(ctx, in.ID, str(b.TaskID))
-			if err != nil {
-				return nil, err
-			}
-			return &queuePushedOutput{Body: QueuePushed{Success: true, Item: *step.Item}}, nil
-		})
+		h.pushQueueItem)
+}
+
+func (h queuesV1) getQueue(ctx context.Context, in *IDPath) (*queueStateOutput, error) {
+	qu, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &queueStateOutput{Body: QueueState{Queue: qu, Stats: qu.Stats()}}, nil
+}
+
+func (h queuesV1) listQueueItems(ctx context.Context, in *IDPath) (*queueItemsOutput, error) {
+	qu, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &queueItemsOutput{Body: QueueItems{Items: qu.Items, Stats: qu.Stats()}}, nil
+}
+
+func (h queuesV1) getQueueTop(ctx context.Context, in *IDPath) (*queueTopOutput, error) {
+	it, err := h.svc.Top(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if it == nil {
+		return &queueTopOutput{Body: QueueTop{HasMore: false, Message: service.QueueEmptyMessage}}, nil
+	}
+	return &queueTopOutput{Body: QueueTop{HasMore: true, Item: it}}, nil
+}
+
+func (h queuesV1) startQueueItem(ctx context.Context, in *IDPath) (*queueStartOutput, error) {
+	step, err := h.svc.Start(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &queueStartOutput{Body: QueueStart{
+		Success: true, Item: step.Item, Empty: step.Item == nil, Message: step.Message,
+	}}, nil
+}
+
+func (h queuesV1) completeQueueItem(ctx context.Context, in *IDPath) (*queueCompletedOutput, error) {
+	step, err := h.svc.Complete(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &queueCompletedOutput{Body: QueueCompleted{
+		Success: true, CompletedItem: step.Item, NextItem: step.Next, HasMore: step.Next != nil, Message: step.Message,
+	}}, nil
+}
+
+func (h queuesV1) failQueueItem(ctx context.Context, in *queueFailInput) (*queueFailedOutput, error) {
+	b := wire.Deref(in.Body)
+	step, err := h.svc.Fail(ctx, in.ID, wire.Str(b.Reason))
+	if err != nil {
+		return nil, err
+	}
+	return &queueFailedOutput{Body: QueueFailed{
+		Success: true, FailedItem: step.Item, NextItem: step.Next, HasMore: step.Next != nil, Message: step.Message,
+	}}, nil
+}
+
+func (h queuesV1) skipQueueItem(ctx context.Context, in *IDPath) (*queueSkippedOutput, error) {
+	step, err := h.svc.Skip(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &queueSkippedOutput{Body: QueueSkipped{
+		Success: true, SkippedItem: step.Item, NextItem: step.Next, HasMore: step.Next != nil, Message: step.Message,
+	}}, nil
+}
+
+func (h queuesV1) pushQueueItem(ctx context.Context, in *queuePushInput) (*queuePushedOutput, error) {
+	b := wire.Deref(in.Body)
+	step, err := h.svc.Push(ctx, in.ID, wire.Str(b.TaskID))
+	if err != nil {
+		return nil, err
+	}
+	return &queuePushedOutput{Body: QueuePushed{Success: true, Item: *step.Item}}, nil
 }

@@ -3,6 +3,7 @@ package v1
 import (
 	"context"
 	"encoding/json"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -40,8 +41,14 @@ type spawnInput struct {
 
 type spawnOutput struct{ Body SpawnResponse }
 
+// spawnV1 holds what the Spawn operations need; each method serves one of them and is named
+// after its operation ID.
+type spawnV1 struct {
+	svc *service.Sessions
+}
+
 func registerSpawn(api huma.API, d Deps) {
-	svc := d.Services.Sessions
+	h := spawnV1{svc: d.Services.Sessions}
 	huma.Register(api, created(op("spawn-session", http.MethodPost, Prefix+"/sessions/spawn", "Sessions",
 		"Spawn an agent session",
 		"Creates a session in status spawning, its queue (strategy queue) and its manifest file at "+
@@ -53,19 +60,21 @@ func registerSpawn(api huma.API, d Deps) {
 			"project (project_not_found), strategy (invalid_strategy). A manifest that cannot be written is 500 "+
 			"manifest_generation_failed; any other failure 500 spawn_error.",
 		http.StatusBadRequest, http.StatusNotFound, http.StatusInternalServerError)),
-		func(ctx context.Context, in *spawnInput) (*spawnOutput, error) {
-			b := deref(in.Body)
-			res, err := svc.Spawn(ctx, maestro.SpawnRequest{
-				ProjectID: str(b.ProjectID), TaskIDs: b.TaskIDs, Role: str(b.Role), Strategy: str(b.Strategy),
-				SpawnSource: str(b.SpawnSource), SessionID: str(b.SessionID), SessionName: str(b.SessionName),
-				Skills: b.Skills, Context: b.Context,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &spawnOutput{Body: SpawnResponse{
-				Success: true, SessionID: res.Session.ID, ManifestPath: res.ManifestPath,
-				Message: service.SpawnMessage, Session: res.Session,
-			}}, nil
-		})
+		h.spawnSession)
+}
+
+func (h spawnV1) spawnSession(ctx context.Context, in *spawnInput) (*spawnOutput, error) {
+	b := wire.Deref(in.Body)
+	res, err := h.svc.Spawn(ctx, maestro.SpawnRequest{
+		ProjectID: wire.Str(b.ProjectID), TaskIDs: b.TaskIDs, Role: wire.Str(b.Role), Strategy: wire.Str(b.Strategy),
+		SpawnSource: wire.Str(b.SpawnSource), SessionID: wire.Str(b.SessionID), SessionName: wire.Str(b.SessionName),
+		Skills: b.Skills, Context: b.Context,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &spawnOutput{Body: SpawnResponse{
+		Success: true, SessionID: res.Session.ID, ManifestPath: res.ManifestPath,
+		Message: service.SpawnMessage, Session: res.Session,
+	}}, nil
 }

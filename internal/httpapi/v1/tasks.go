@@ -2,6 +2,8 @@ package v1
 
 import (
 	"context"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -62,90 +64,108 @@ type taskOutput struct{ Body maestro.Task }
 
 type tasksOutput struct{ Body []maestro.Task }
 
+// tasksV1 holds what the Tasks operations need; each method serves one of them and is named
+// after its operation ID.
+type tasksV1 struct {
+	svc *service.Tasks
+}
+
 func registerTasks(api huma.API, d Deps) {
-	svc := d.Services.Tasks
 	const tag = "Tasks"
 
+	h := tasksV1{svc: d.Services.Tasks}
 	huma.Register(api, op("list-tasks", http.MethodGet, Prefix+"/tasks", tag, "List tasks",
 		"Tasks matching every given filter, oldest first."),
-		func(ctx context.Context, in *taskListInput) (*tasksOutput, error) {
-			f := maestro.TaskFilter{ProjectID: in.ProjectID, Status: in.Status}
-			if in.parentSet {
-				if in.ParentID == "null" {
-					f.RootOnly = true
-				} else {
-					f.ParentSet, f.ParentID = true, in.ParentID
-				}
-			}
-			ts, err := svc.List(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			return &tasksOutput{Body: ts}, nil
-		})
+		h.listTasks)
 
 	huma.Register(api, created(op("create-task", http.MethodPost, Prefix+"/tasks", tag, "Create a task",
 		"Creates a todo task and broadcasts `task:created`. Checks, in order: projectId present, title "+
 			"non-blank, project exists, parent exists.",
 		http.StatusBadRequest, http.StatusNotFound)),
-		func(ctx context.Context, in *taskCreateInput) (*taskOutput, error) {
-			b := deref(in.Body)
-			t, err := svc.Create(ctx, maestro.TaskCreate{
-				ProjectID: str(b.ProjectID), Title: str(b.Title), Description: str(b.Description),
-				Priority: str(b.Priority), ParentID: str(b.ParentID), InitialPrompt: str(b.InitialPrompt),
-				SkillIDs: b.SkillIDs,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &taskOutput{Body: t}, nil
-		})
+		h.createTask)
 
 	huma.Register(api, op("get-task", http.MethodGet, Prefix+"/tasks/{id}", tag, "Get a task", "The task with this id.",
 		http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*taskOutput, error) {
-			t, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &taskOutput{Body: t}, nil
-		})
+		h.getTask)
 
 	huma.Register(api, op("list-task-children", http.MethodGet, Prefix+"/tasks/{id}/children", tag,
 		"List a task's children", "The direct children of a task, oldest first.", http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*tasksOutput, error) {
-			ts, err := svc.Children(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &tasksOutput{Body: ts}, nil
-		})
+		h.listTaskChildren)
 
 	huma.Register(api, op("update-task", http.MethodPatch, Prefix+"/tasks/{id}", tag, "Update a task",
 		"Applies the fields present (with updateSource \"session\", only sessionStatus) and always "+
 			"broadcasts `task:updated`.",
 		http.StatusBadRequest, http.StatusNotFound),
-		func(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
-			b := deref(in.Body)
-			t, err := svc.Update(ctx, in.ID, maestro.TaskPatch{
-				Title: b.Title, Description: b.Description, Status: b.Status, SessionStatus: b.SessionStatus,
-				Priority: b.Priority, SessionIDs: b.SessionIDs, SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs,
-				UpdateSource: str(b.UpdateSource),
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &taskOutput{Body: t}, nil
-		})
+		h.updateTask)
 
 	huma.Register(api, op("delete-task", http.MethodDelete, Prefix+"/tasks/{id}", tag, "Delete a task",
 		"Deletes a task: its children become root tasks and its session links go (D6). Broadcasts "+
 			"`task:updated` per child, `session:updated` per affected session, then `task:deleted`.",
 		http.StatusNotFound),
-		func(ctx context.Context, in *IDPath) (*SuccessOutput, error) {
-			if err := svc.Delete(ctx, in.ID); err != nil {
-				return nil, err
-			}
-			return &SuccessOutput{Body: Success{Success: true, ID: in.ID}}, nil
-		})
+		h.deleteTask)
+}
+
+func (h tasksV1) listTasks(ctx context.Context, in *taskListInput) (*tasksOutput, error) {
+	f := maestro.TaskFilter{ProjectID: in.ProjectID, Status: in.Status}
+	if in.parentSet {
+		if in.ParentID == "null" {
+			f.RootOnly = true
+		} else {
+			f.ParentSet, f.ParentID = true, in.ParentID
+		}
+	}
+	ts, err := h.svc.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &tasksOutput{Body: ts}, nil
+}
+
+func (h tasksV1) createTask(ctx context.Context, in *taskCreateInput) (*taskOutput, error) {
+	b := wire.Deref(in.Body)
+	t, err := h.svc.Create(ctx, maestro.TaskCreate{
+		ProjectID: wire.Str(b.ProjectID), Title: wire.Str(b.Title), Description: wire.Str(b.Description),
+		Priority: wire.Str(b.Priority), ParentID: wire.Str(b.ParentID), InitialPrompt: wire.Str(b.InitialPrompt),
+		SkillIDs: b.SkillIDs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &taskOutput{Body: t}, nil
+}
+
+func (h tasksV1) getTask(ctx context.Context, in *IDPath) (*taskOutput, error) {
+	t, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &taskOutput{Body: t}, nil
+}
+
+func (h tasksV1) listTaskChildren(ctx context.Context, in *IDPath) (*tasksOutput, error) {
+	ts, err := h.svc.Children(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &tasksOutput{Body: ts}, nil
+}
+
+func (h tasksV1) updateTask(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
+	b := wire.Deref(in.Body)
+	t, err := h.svc.Update(ctx, in.ID, maestro.TaskPatch{
+		Title: b.Title, Description: b.Description, Status: b.Status, SessionStatus: b.SessionStatus,
+		Priority: b.Priority, SessionIDs: b.SessionIDs, SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs,
+		UpdateSource: wire.Str(b.UpdateSource),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &taskOutput{Body: t}, nil
+}
+
+func (h tasksV1) deleteTask(ctx context.Context, in *IDPath) (*SuccessOutput, error) {
+	if err := h.svc.Delete(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	return &SuccessOutput{Body: Success{Success: true, ID: in.ID}}, nil
 }

@@ -27,10 +27,23 @@ type logLevelInput struct{ Body LogLevel }
 
 type logLevelChangeOutput struct{ Body LogLevelChange }
 
+// AuditEntry is one mutating request of the audit log (maestro.AuditEntry on the wire).
+type AuditEntry struct {
+	ID        int64             `json:"id" doc:"Position in the audit log; larger is newer."`
+	At        int64             `json:"at" doc:"When the request finished, ms since the epoch."`
+	Actor     string            `json:"actor" doc:"Who acted: token (a valid API token was presented) or anonymous (no token is configured, or none was sent)."`
+	Method    string            `json:"method" doc:"HTTP method."`
+	Route     string            `json:"route" doc:"The route template that matched, e.g. /api/v1/tasks/{id} (unmatched when none did)."`
+	EntityID  *string           `json:"entityId" nullable:"true" doc:"The entity acted on: the first path parameter, or the id of what a create returned."`
+	Status    int               `json:"status" doc:"HTTP status of the response."`
+	RequestID string            `json:"requestId" doc:"The request's X-Request-ID."`
+	Detail    map[string]string `json:"detail,omitempty" doc:"Extra facts: further path parameters, the client's User-Agent."`
+}
+
 // AuditPage is one page of the audit log.
 type AuditPage struct {
-	Items      []maestro.AuditEntry `json:"items" doc:"Entries, newest first."`
-	NextCursor *string              `json:"nextCursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page."`
+	Items      []AuditEntry `json:"items" doc:"Entries, newest first."`
+	NextCursor *string      `json:"nextCursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page."`
 }
 
 type auditInput struct {
@@ -48,6 +61,13 @@ type auditInput struct {
 
 type auditOutput struct{ Body AuditPage }
 
+// adminV2 holds what the Admin operations need; each method serves one of them and is named
+// after its operation ID.
+type adminV2 struct {
+	d     Deps
+	level *slog.LevelVar
+}
+
 // registerAdmin adds the operations for operators: the run-time log level and the audit log.
 func registerAdmin(api huma.API, d Deps) {
 	const tag = "Admin"
@@ -56,57 +76,64 @@ func registerAdmin(api huma.API, d Deps) {
 		level = new(slog.LevelVar)
 	}
 
-	huma.Register(api, huma.Operation{
+	h := adminV2{d: d, level: level}
+	huma.Register(api, ungated(huma.Operation{
 		OperationID: "v2-get-log-level", Method: http.MethodGet, Path: Prefix + "/admin/log-level", Tags: []string{tag},
 		Summary:     "Get the log level",
 		Description: "The minimum level the server logs right now (set at start by LOG_LEVEL, changed by PUT or SIGHUP).",
-	}, func(ctx context.Context, _ *struct{}) (*logLevelOutput, error) {
-		return &logLevelOutput{Body: LogLevel{Level: obs.LevelName(level.Level())}}, nil
-	})
+	}), h.getLogLevel)
 
-	huma.Register(api, huma.Operation{
+	huma.Register(api, ungated(huma.Operation{
 		OperationID: "v2-set-log-level", Method: http.MethodPut, Path: Prefix + "/admin/log-level", Tags: []string{tag},
 		Summary: "Change the log level",
 		Description: "Changes the minimum level logged, at once and for every log destination, until the next change, " +
 			"SIGHUP (which re-applies LOG_LEVEL from the configuration) or restart. The change is logged and audited.",
 		MaxBodyBytes: maestro.MaxBodyBytes,
-	}, func(ctx context.Context, in *logLevelInput) (*logLevelChangeOutput, error) {
-		nl, err := obs.ParseLevel(in.Body.Level)
-		if err != nil {
-			return nil, maestro.InvalidField("level", "%s", err.Error())
-		}
-		old := level.Level()
-		level.Set(nl)
-		// Logged at the new level or info, whichever is higher, so the line itself is never filtered out.
-		obs.Log(ctx).Log(ctx, max(nl, slog.LevelInfo), "log level changed", "from", obs.LevelName(old), "to", obs.LevelName(nl))
-		return &logLevelChangeOutput{Body: LogLevelChange{Level: obs.LevelName(nl), Previous: obs.LevelName(old)}}, nil
-	})
+	}), h.setLogLevel)
 
-	huma.Register(api, huma.Operation{
+	huma.Register(api, ungated(huma.Operation{
 		OperationID: "v2-list-audit", Method: http.MethodGet, Path: Prefix + "/admin/audit", Tags: []string{tag},
 		Summary: "List the audit log",
 		Description: "Every mutating request (POST, PUT, PATCH, DELETE), refused ones included, newest first: when, " +
 			"who (actor), method, route template, the entity acted on, the status and the request id. Cursor-paginated; " +
 			"entries older than AUDIT_RETENTION (default 90 days) are pruned.",
 		Errors: []int{http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *auditInput) (*auditOutput, error) {
-		if d.Services == nil || d.Services.Audit == nil {
-			return nil, maestro.Errorf(maestro.CodeNotImplemented, "the audit log is not available")
-		}
-		page, err := d.Services.Audit.List(ctx, maestro.AuditFilter{
-			Actor: in.Actor, Method: in.Method, Route: in.Route, EntityID: in.EntityID, RequestID: in.RequestID,
-			Status: in.Status, Since: in.Since, Until: in.Until, Limit: in.Limit,
-		}, in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		out := AuditPage{Items: page.Items}
-		if out.Items == nil {
-			out.Items = []maestro.AuditEntry{}
-		}
-		if page.NextCursor != "" {
-			out.NextCursor = &page.NextCursor
-		}
-		return &auditOutput{Body: out}, nil
-	})
+	}), h.listAudit)
+}
+
+func (h adminV2) getLogLevel(ctx context.Context, _ *struct{}) (*logLevelOutput, error) {
+	return &logLevelOutput{Body: LogLevel{Level: obs.LevelName(h.level.Level())}}, nil
+}
+
+func (h adminV2) setLogLevel(ctx context.Context, in *logLevelInput) (*logLevelChangeOutput, error) {
+	nl, err := obs.ParseLevel(in.Body.Level)
+	if err != nil {
+		return nil, maestro.InvalidField("level", "%s", err.Error())
+	}
+	old := h.level.Level()
+	h.level.Set(nl)
+	// Logged at the new level or info, whichever is higher, so the line itself is never filtered out.
+	obs.Log(ctx).Log(ctx, max(nl, slog.LevelInfo), "log level changed", "from", obs.LevelName(old), "to", obs.LevelName(nl))
+	return &logLevelChangeOutput{Body: LogLevelChange{Level: obs.LevelName(nl), Previous: obs.LevelName(old)}}, nil
+}
+
+func (h adminV2) listAudit(ctx context.Context, in *auditInput) (*auditOutput, error) {
+	if h.d.Services == nil || h.d.Services.Audit == nil {
+		return nil, maestro.Errorf(maestro.CodeNotImplemented, "the audit log is not available")
+	}
+	page, err := h.d.Services.Audit.List(ctx, maestro.AuditFilter{
+		Actor: in.Actor, Method: in.Method, Route: in.Route, EntityID: in.EntityID, RequestID: in.RequestID,
+		Status: in.Status, Since: in.Since, Until: in.Until, Limit: in.Limit,
+	}, in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	out := AuditPage{Items: make([]AuditEntry, len(page.Items))}
+	for i, e := range page.Items {
+		out.Items[i] = AuditEntry(e)
+	}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return &auditOutput{Body: out}, nil
 }

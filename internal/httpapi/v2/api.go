@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/maestro-hq/maestro-server/internal/flags"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/service"
 )
@@ -47,7 +48,9 @@ func Register(api huma.API, d Deps) {
 		d.Now = time.Now
 	}
 	// Order matters: the feature gate runs first, so a disabled endpoint never reads the request.
-	api.UseMiddleware(gate(d.Flags), idempotency())
+	// The body limit comes first, as it did when it was a router-wide limit: an oversized request is 413
+	// whatever else is wrong with it.
+	api.UseMiddleware(wire.LimitBody, gate(d.Flags), idempotency())
 	registerFlags(api, d)
 	registerProjects(api, d)
 	registerTasks(api, d)

@@ -1,9 +1,6 @@
 package v2
 
 import (
-	"fmt"
-	"net/http"
-
 	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
@@ -76,47 +73,6 @@ func flagDTO(s flags.State) Flag {
 		f.UpdatedAt, f.UpdatedBy = &at, &by
 	}
 	return f
-}
-
-// representation returns the v2 body and the headers (ETag, Location) of a created resource, for the
-// response an Idempotency-Key remembers. It takes them from the same result builders the create handlers
-// answer with, so that a replay can never differ from the first response.
-func representation(created any) (any, map[string]string, error) {
-	switch x := created.(type) {
-	case maestro.Task:
-		o := taskResult(http.StatusCreated, x)
-		return o.Body, createdHeaders(o.ETag, o.Location), nil
-	case maestro.Project:
-		o := projectResult(http.StatusCreated, x)
-		return o.Body, createdHeaders(o.ETag, o.Location), nil
-	case maestro.Session:
-		o := sessionResult(http.StatusCreated, x)
-		return o.Body, createdHeaders(o.ETag, o.Location), nil
-	case maestro.SpawnResult:
-		o := spawnResult(x)
-		return o.Body, createdHeaders(o.ETag, o.Location), nil
-	case maestro.SessionEntry:
-		return Entry(x.Entry), nil, nil
-	case maestro.QueueStep:
-		o := stepResult(http.StatusCreated, x)
-		return o.Body, createdHeaders(o.ETag, ""), nil
-	case maestro.Template:
-		o := templateResult(http.StatusCreated, x)
-		return o.Body, createdHeaders(o.ETag, o.Location), nil
-	case maestro.ImportResult:
-		o := importResult(x)
-		return o.Body, createdHeaders(o.ETag, o.Location), nil
-	}
-	return nil, nil, fmt.Errorf("v2: no representation for %T", created)
-}
-
-// createdHeaders are the headers a stored create response keeps (those that are set).
-func createdHeaders(etag, location string) map[string]string {
-	h := map[string]string{"ETag": etag}
-	if location != "" {
-		h["Location"] = location
-	}
-	return h
 }
 
 func nonNil(items []string) []string {

@@ -80,7 +80,14 @@ func decodeEventCursor(c string) (int64, error) {
 	return 0, maestro.InvalidField("cursor", "cursor is not one this server issued")
 }
 
+// eventsV2 holds what the Events operations need; each method serves one of them and is named
+// after its operation ID.
+type eventsV2 struct {
+	events EventReader
+}
+
 func registerEvents(api huma.API, d Deps) {
+	h := eventsV2{events: d.Events}
 	huma.Register(api, huma.Operation{
 		OperationID: "v2-list-events",
 		Method:      http.MethodGet,
@@ -92,33 +99,7 @@ func registerEvents(api huma.API, d Deps) {
 			"the newest 10,000 always are. Page with `cursor`; when `resync` is true, events after your " +
 			"position are gone: refetch your state and continue from `nextCursor`.",
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *eventListInput) (*eventPageOutput, error) {
-		if d.Events == nil {
-			return nil, maestro.Errorf(maestro.CodeNotImplemented, "the event log is not available in this server")
-		}
-		after := in.Since
-		if in.Cursor != "" {
-			var err error
-			if after, err = decodeEventCursor(in.Cursor); err != nil {
-				return nil, err
-			}
-		}
-		evs, resync, newest, err := d.Events.ReadEvents(ctx, after, in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		page := EventPage{Items: make([]EventItem, len(evs)), Resync: resync}
-		for i, ev := range evs {
-			page.Items[i] = EventItem{Seq: ev.Seq, Type: ev.Type, Data: ev.Data, Timestamp: ev.Timestamp, RequestID: ev.RequestID}
-		}
-		switch {
-		case resync:
-			page.NextCursor = encodeEventCursor(newest)
-		case len(evs) == in.Limit && evs[len(evs)-1].Seq < newest:
-			page.NextCursor = encodeEventCursor(evs[len(evs)-1].Seq)
-		}
-		return &eventPageOutput{Body: page}, nil
-	})
+	}, h.listEvents)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "v2-event-stream",
@@ -136,10 +117,40 @@ func registerEvents(api huma.API, d Deps) {
 		// Documents the handshake's success; this handler itself only ever answers 426.
 		DefaultStatus: http.StatusSwitchingProtocols,
 		Errors:        []int{http.StatusNotFound, http.StatusUpgradeRequired, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
-	}, func(ctx context.Context, _ *eventStreamInput) (*struct{}, error) {
-		return nil, upgradeRequired{maestro.Errorf(maestro.CodeUpgradeRequired,
-			"this endpoint is a WebSocket: send an Upgrade: websocket request")}
-	})
+	}, h.eventStream)
+}
+
+func (h eventsV2) listEvents(ctx context.Context, in *eventListInput) (*eventPageOutput, error) {
+	if h.events == nil {
+		return nil, maestro.Errorf(maestro.CodeNotImplemented, "the event log is not available in this server")
+	}
+	after := in.Since
+	if in.Cursor != "" {
+		var err error
+		if after, err = decodeEventCursor(in.Cursor); err != nil {
+			return nil, err
+		}
+	}
+	evs, resync, newest, err := h.events.ReadEvents(ctx, after, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	page := EventPage{Items: make([]EventItem, len(evs)), Resync: resync}
+	for i, ev := range evs {
+		page.Items[i] = EventItem{Seq: ev.Seq, Type: ev.Type, Data: ev.Data, Timestamp: ev.Timestamp, RequestID: ev.RequestID}
+	}
+	switch {
+	case resync:
+		page.NextCursor = encodeEventCursor(newest)
+	case len(evs) == in.Limit && evs[len(evs)-1].Seq < newest:
+		page.NextCursor = encodeEventCursor(evs[len(evs)-1].Seq)
+	}
+	return &eventPageOutput{Body: page}, nil
+}
+
+func (h eventsV2) eventStream(ctx context.Context, _ *eventStreamInput) (*struct{}, error) {
+	return nil, upgradeRequired{maestro.Errorf(maestro.CodeUpgradeRequired,
+		"this endpoint is a WebSocket: send an Upgrade: websocket request")}
 }
 
 // upgradeRequired adds the Upgrade header that a 426 must carry (RFC 9110 §15.5.22) to the error.

@@ -57,83 +57,99 @@ func apiOrigin(ctx context.Context, method string) flags.Origin {
 }
 
 func flagResult(s flags.State) *flagOutput {
-	return &flagOutput{Status: http.StatusOK, ETag: etagOf(s), Body: flagDTO(s)}
+	return &flagOutput{Status: http.StatusOK, ETag: s.VersionTag(), Body: flagDTO(s)}
+}
+
+// flagsV2 holds what the Flags operations need; each method serves one of them and is named
+// after its operation ID.
+type flagsV2 struct {
+	fl *flags.Flags
+}
+
+// admin returns the flags, or 501 on a server built without them.
+func (h flagsV2) admin() (*flags.Flags, error) {
+	if h.fl == nil {
+		return nil, maestro.Errorf(maestro.CodeNotImplemented, "feature flags are not available on this server")
+	}
+	return h.fl, nil
 }
 
 func registerFlags(api huma.API, d Deps) {
-	fl := d.Flags
 	const tag = "Flags"
-	admin := func() (*flags.Flags, error) {
-		if fl == nil {
-			return nil, maestro.Errorf(maestro.CodeNotImplemented, "feature flags are not available on this server")
-		}
-		return fl, nil
-	}
 
-	huma.Register(api, op("list-flags", http.MethodGet, Prefix+"/flags", tag, "List feature flags",
+	h := flagsV2{fl: d.Flags}
+	huma.Register(api, ungated(op("list-flags", http.MethodGet, Prefix+"/flags", tag, "List feature flags",
 		"Every feature flag with its value, default and source. Never gated: ops can always see and change flags.\n\n"+
 			"Flags can also be changed with `maestro-server flags set|unset|import` on the server's machine; "+
-			"such changes take effect within a second."),
-		func(ctx context.Context, _ *struct{}) (*flagListOutput, error) {
-			f, err := admin()
-			if err != nil {
-				return nil, err
-			}
-			states, err := f.List(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return &flagListOutput{Body: FlagList{Items: mapItems(states, flagDTO)}}, nil
-		})
+			"such changes take effect within a second.")),
+		h.listFlags)
 
-	huma.Register(api, op("get-flag", http.MethodGet, Prefix+"/flags/{key}", tag, "Get a feature flag",
+	huma.Register(api, ungated(op("get-flag", http.MethodGet, Prefix+"/flags/{key}", tag, "Get a feature flag",
 		"One flag with its value, default and source, and its ETag (If-None-Match answers 304 while it is unchanged).",
-		http.StatusNotModified),
-		func(ctx context.Context, in *flagGetInput) (*flagOutput, error) {
-			f, err := admin()
-			if err != nil {
-				return nil, err
-			}
-			s, err := f.Get(ctx, in.Key)
-			if err != nil {
-				return nil, err
-			}
-			out := flagResult(s)
-			if notModified(in.IfNoneMatch, out.ETag) {
-				return &flagOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
-			}
-			return out, nil
-		})
+		http.StatusNotModified)),
+		h.getFlag)
 
-	huma.Register(api, op("set-flag", http.MethodPut, Prefix+"/flags/{key}", tag, "Set a feature flag",
+	huma.Register(api, ungated(op("set-flag", http.MethodPut, Prefix+"/flags/{key}", tag, "Set a feature flag",
 		"Sets the flag on or off. It takes effect for the next request; the change is broadcast as "+
 			"`flag:updated` and recorded in the audit log (who, old and new value), all in one transaction.",
-		http.StatusPreconditionFailed),
-		func(ctx context.Context, in *flagPutInput) (*flagOutput, error) {
-			f, err := admin()
-			if err != nil {
-				return nil, err
-			}
-			s, err := f.Set(ifMatch(ctx, in.IfMatch, "Flag '"+in.Key+"'"), in.Key, in.Body.Enabled, apiOrigin(ctx, http.MethodPut))
-			if err != nil {
-				return nil, err
-			}
-			return flagResult(s), nil
-		})
+		http.StatusPreconditionFailed)),
+		h.setFlag)
 
-	huma.Register(api, op("unset-flag", http.MethodDelete, Prefix+"/flags/{key}", tag, "Unset a feature flag",
+	huma.Register(api, ungated(op("unset-flag", http.MethodDelete, Prefix+"/flags/{key}", tag, "Unset a feature flag",
 		"Returns the flag to its coded default and answers the flag as it now is. Broadcast as `flag:updated` "+
 			"and audited like a set.",
-		http.StatusPreconditionFailed),
-		func(ctx context.Context, in *flagDeleteInput) (*flagOutput, error) {
-			f, err := admin()
-			if err != nil {
-				return nil, err
-			}
-			s, err := f.Unset(ifMatch(ctx, in.IfMatch, "Flag '"+in.Key+"'"), in.Key, apiOrigin(ctx, http.MethodDelete))
-			if err != nil {
-				return nil, err
-			}
-			return flagResult(s), nil
-		})
+		http.StatusPreconditionFailed)),
+		h.unsetFlag)
+}
+
+func (h flagsV2) listFlags(ctx context.Context, _ *struct{}) (*flagListOutput, error) {
+	f, err := h.admin()
+	if err != nil {
+		return nil, err
+	}
+	states, err := f.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &flagListOutput{Body: FlagList{Items: mapItems(states, flagDTO)}}, nil
+}
+
+func (h flagsV2) getFlag(ctx context.Context, in *flagGetInput) (*flagOutput, error) {
+	f, err := h.admin()
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.Get(ctx, in.Key)
+	if err != nil {
+		return nil, err
+	}
+	out := flagResult(s)
+	if notModified(in.IfNoneMatch, out.ETag) {
+		return &flagOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
+	}
+	return out, nil
+}
+
+func (h flagsV2) setFlag(ctx context.Context, in *flagPutInput) (*flagOutput, error) {
+	f, err := h.admin()
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.Set(ctx, in.Key, in.Body.Enabled, apiOrigin(ctx, http.MethodPut), ifMatch(in.IfMatch, "Flag '"+in.Key+"'"))
+	if err != nil {
+		return nil, err
+	}
+	return flagResult(s), nil
+}
+
+func (h flagsV2) unsetFlag(ctx context.Context, in *flagDeleteInput) (*flagOutput, error) {
+	f, err := h.admin()
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.Unset(ctx, in.Key, apiOrigin(ctx, http.MethodDelete), ifMatch(in.IfMatch, "Flag '"+in.Key+"'"))
+	if err != nil {
+		return nil, err
+	}
+	return flagResult(s), nil
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/maestro-hq/maestro-server/internal/httpapi/apierr"
+	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
@@ -22,11 +22,15 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // maxIdempotencyKey bounds the key; 255 is what common clients generate at most (UUIDs are 36).
 const maxIdempotencyKey = 255
 
+// ReplayedHeader marks a response that repeats the first response of an Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
+
 // idempotency makes the creates (operations marked by create()) honour Idempotency-Key. It only
-// prepares the request: it checks the key, fingerprints the body, and puts a maestro.Idempotency on the
-// context. The store then looks the key up inside the create's own transaction (so two concurrent
-// retries cannot both create) and the service records the response in that same transaction; a reused
-// key comes back as maestro.Replay, which apierr sends exactly as the first response was sent.
+// prepares the request: it checks the key, fingerprints the body, and hands the handler a maestro.Idem
+// (createOpts), which the handler passes down with its create. The store then looks the key up inside
+// the create's own transaction (so two concurrent retries cannot both create) and stores the result in
+// that same transaction; on a retry the service returns the first result, the handler renders it as it
+// rendered the first response, and the response is marked with Idempotent-Replayed.
 func idempotency() func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		o := ctx.Operation()
@@ -43,7 +47,7 @@ func idempotency() func(huma.Context, func(huma.Context)) {
 			next(ctx)
 			return
 		}
-		body, err := io.ReadAll(ctx.BodyReader())
+		body, err := io.ReadAll(http.MaxBytesReader(nil, readCloser{ctx.BodyReader()}, o.MaxBodyBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -53,26 +57,37 @@ func idempotency() func(huma.Context, func(huma.Context)) {
 			apierr.WriteContext(ctx, maestro.Invalid("cannot read the request body: %v", err))
 			return
 		}
-		idem := &maestro.Idempotency{
-			Route:       o.Method + " " + o.Path,
-			Key:         key,
-			RequestHash: requestHash(body),
-			Respond:     respondCreated(o.DefaultStatus),
-		}
+		idem := &maestro.Idem{Scope: o.Method + " " + o.Path, Key: key, RequestHash: requestHash(body)}
 		next(&idempotentContext{
 			hctx: ctx,
-			ctx:  maestro.WithIdempotency(ctx.Context(), idem),
+			ctx:  context.WithValue(ctx.Context(), idemKey{}, idem),
 			body: bytes.NewReader(body),
+			idem: idem,
 		})
 	}
 }
 
-// idempotentContext is the request with its body already read (and so re-readable) and the idempotent
-// create on its context.
+// readCloser lets http.MaxBytesReader bound a plain reader.
+type readCloser struct{ io.Reader }
+
+func (readCloser) Close() error { return nil }
+
+// idemKey carries a request's maestro.Idem from the middleware to its handler.
+type idemKey struct{}
+
+// createOpts returns the write options of a create: its idempotency key, if the request sent one.
+func createOpts(ctx context.Context) maestro.WriteOpts {
+	idem, _ := ctx.Value(idemKey{}).(*maestro.Idem)
+	return maestro.WriteOpts{Idem: idem}
+}
+
+// idempotentContext is the request with its body already read (and so re-readable) and its
+// maestro.Idem on the context. It marks the response as a replay when the store found the key used.
 type idempotentContext struct {
 	hctx
 	ctx  context.Context
 	body io.Reader
+	idem *maestro.Idem
 }
 
 // hctx lets idempotentContext embed huma.Context while overriding its Context method.
@@ -80,6 +95,15 @@ type hctx = huma.Context
 
 func (c *idempotentContext) Context() context.Context { return c.ctx }
 func (c *idempotentContext) BodyReader() io.Reader    { return c.body }
+
+// SetStatus adds Idempotent-Replayed to a replayed response: huma sets the status after the handler
+// returned and before it writes the body, so the header still goes out with it.
+func (c *idempotentContext) SetStatus(code int) {
+	if c.idem.Replayed {
+		c.hctx.SetHeader(ReplayedHeader, "true")
+	}
+	c.hctx.SetStatus(code)
+}
 
 // parseIdempotencyKey accepts the key as a plain token or as an RFC 8941 string ("…"), as the IETF
 // draft sends it. Errors: VALIDATION_ERROR (empty, too long, or not visible ASCII).
@@ -116,23 +140,4 @@ func requestHash(body []byte) string {
 	}
 	h := sha256.Sum256(canon)
 	return hex.EncodeToString(h[:])
-}
-
-// respondCreated renders the response of a created resource exactly as huma sends it (the v2 body,
-// encoded like huma.DefaultJSONFormat without its trailing newline, which the replay adds back), with
-// its ETag and Location.
-func respondCreated(status int) func(created any) (maestro.StoredResponse, error) {
-	return func(created any) (maestro.StoredResponse, error) {
-		body, header, err := representation(created)
-		if err != nil {
-			return maestro.StoredResponse{}, err
-		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
-			return maestro.StoredResponse{}, err
-		}
-		return maestro.StoredResponse{Status: status, Header: header, Body: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}, nil
-	}
 }

@@ -1,10 +1,11 @@
 package v2
 
 import (
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
 	"net/http"
+	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
 // apiDescription is the overview at the top of the v2 OpenAPI document.
@@ -48,25 +49,17 @@ Only successful creates are remembered: a failed one may be retried with the sam
 const (
 	// metaIdempotent marks a create that honours Idempotency-Key.
 	metaIdempotent = "maestro.idempotent"
+	// metaUngated marks an operation the api-v2 flag never turns off.
+	metaUngated = "maestro.ungated"
 )
 
 // op builds a v2 operation. Every v2 operation may answer 404 FEATURE_DISABLED (api-v2 off) and 500;
 // huma adds 422 for operations with parameters or a body.
 func op(id, method, path, tag, summary, description string, errs ...int) huma.Operation {
-	if !hasStatus(errs, http.StatusNotFound) {
+	if !slices.Contains(errs, http.StatusNotFound) {
 		errs = append(errs, http.StatusNotFound)
 	}
-	return huma.Operation{
-		OperationID:   "v2-" + id,
-		Method:        method,
-		Path:          path,
-		Tags:          []string{tag},
-		Summary:       summary,
-		Description:   description,
-		DefaultStatus: http.StatusOK,
-		Errors:        errs,
-		MaxBodyBytes:  maestro.MaxBodyBytes,
-	}
+	return wire.Op("v2-"+id, method, path, tag, summary, description, errs)
 }
 
 // create marks an operation as a create: 201 Created, and Idempotency-Key honoured.
@@ -80,17 +73,18 @@ func create(o huma.Operation) huma.Operation {
 	return o
 }
 
+// ungated marks an operation that stays on while api-v2 is off: the flags themselves (or ops could not
+// turn v2 back on) and the admin operations.
+func ungated(o huma.Operation) huma.Operation {
+	if o.Metadata == nil {
+		o.Metadata = map[string]any{}
+	}
+	o.Metadata[metaUngated] = true
+	return o
+}
+
 // noContent marks an operation that answers 204 No Content (v2 deletes).
 func noContent(o huma.Operation) huma.Operation {
 	o.DefaultStatus = http.StatusNoContent
 	return o
-}
-
-func hasStatus(list []int, s int) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

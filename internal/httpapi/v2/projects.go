@@ -2,6 +2,7 @@ package v2
 
 import (
 	"context"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -71,72 +72,88 @@ type projectOutput struct {
 }
 
 func projectResult(status int, p maestro.Project) *projectOutput {
-	out := &projectOutput{Status: status, ETag: etagOf(p), Body: projectDTO(p)}
+	out := &projectOutput{Status: status, ETag: p.VersionTag(), Body: projectDTO(p)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/projects/" + p.ID
 	}
 	return out
 }
 
+// projectsV2 holds what the Projects operations need; each method serves one of them and is named
+// after its operation ID.
+type projectsV2 struct {
+	svc *service.Projects
+}
+
 func registerProjects(api huma.API, d Deps) {
-	svc := d.Services.Projects
 	const tag = "Projects"
 
+	h := projectsV2{svc: d.Services.Projects}
 	huma.Register(api, op("list-projects", http.MethodGet, Prefix+"/projects", tag, "List projects",
 		"Projects, oldest first by default, one page at a time."),
-		func(ctx context.Context, in *projectListInput) (*projectListOutput, error) {
-			page, err := svc.Page(ctx, maestro.ProjectQuery{Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total})
-			if err != nil {
-				return nil, err
-			}
-			return &projectListOutput{Body: ProjectList{
-				Items: mapItems(page.Items, projectDTO), NextCursor: nextCursor(page.NextCursor), Total: page.Total,
-			}}, nil
-		})
+		h.listProjects)
 
 	huma.Register(api, create(op("create-project", http.MethodPost, Prefix+"/projects", tag, "Create a project",
 		"Creates a project and broadcasts `project:created`. Answers 201 with the project, its ETag and Location.")),
-		func(ctx context.Context, in *projectCreateInput) (*projectOutput, error) {
-			p, err := svc.Create(ctx, maestro.ProjectCreate{Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description})
-			if err != nil {
-				return nil, err
-			}
-			return projectResult(http.StatusCreated, p), nil
-		})
+		h.createProject)
 
 	huma.Register(api, op("get-project", http.MethodGet, Prefix+"/projects/{id}", tag, "Get a project",
 		"One project with its ETag; If-None-Match answers 304 while it is unchanged.", http.StatusNotModified),
-		func(ctx context.Context, in *projectGetInput) (*projectOutput, error) {
-			p, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			out := projectResult(http.StatusOK, p)
-			if notModified(in.IfNoneMatch, out.ETag) {
-				return &projectOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
-			}
-			return out, nil
-		})
+		h.getProject)
 
 	huma.Register(api, op("update-project", http.MethodPatch, Prefix+"/projects/{id}", tag, "Update a project",
 		"Sets the members present (name, workingDir, description) and broadcasts `project:updated`. "+
 			"v1 does this with PUT; v2 uses PATCH because the update is partial.",
 		http.StatusPreconditionFailed),
-		func(ctx context.Context, in *projectPatchInput) (*projectOutput, error) {
-			p, err := svc.Update(ifMatch(ctx, in.IfMatch, "Project '"+in.ID+"'"), in.ID, maestro.ProjectPatch{
-				Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return projectResult(http.StatusOK, p), nil
-		})
+		h.updateProject)
 
 	huma.Register(api, noContent(op("delete-project", http.MethodDelete, Prefix+"/projects/{id}", tag, "Delete a project",
 		"Deletes a project that no task or session references (422 BUSINESS_RULE_ERROR otherwise) and "+
 			"broadcasts `project:deleted`. Answers 204 (v1 answers 200 with a body).",
 		http.StatusPreconditionFailed, http.StatusUnprocessableEntity)),
-		func(ctx context.Context, in *deleteInput) (*struct{}, error) {
-			return nil, svc.Delete(ifMatch(ctx, in.IfMatch, "Project '"+in.ID+"'"), in.ID)
-		})
+		h.deleteProject)
+}
+
+func (h projectsV2) listProjects(ctx context.Context, in *projectListInput) (*projectListOutput, error) {
+	page, err := h.svc.Page(ctx, maestro.ProjectQuery{Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total})
+	if err != nil {
+		return nil, err
+	}
+	return &projectListOutput{Body: ProjectList{
+		Items: mapItems(page.Items, projectDTO), NextCursor: nextCursor(page.NextCursor), Total: page.Total,
+	}}, nil
+}
+
+func (h projectsV2) createProject(ctx context.Context, in *projectCreateInput) (*projectOutput, error) {
+	p, err := h.svc.Create(ctx, maestro.ProjectCreate{Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description}, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return projectResult(http.StatusCreated, p), nil
+}
+
+func (h projectsV2) getProject(ctx context.Context, in *projectGetInput) (*projectOutput, error) {
+	p, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := projectResult(http.StatusOK, p)
+	if notModified(in.IfNoneMatch, out.ETag) {
+		return &projectOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
+	}
+	return out, nil
+}
+
+func (h projectsV2) updateProject(ctx context.Context, in *projectPatchInput) (*projectOutput, error) {
+	p, err := h.svc.Update(ctx, in.ID, maestro.ProjectPatch{
+		Name: in.Body.Name, WorkingDir: in.Body.WorkingDir, Description: in.Body.Description,
+	}, ifMatch(in.IfMatch, "Project '"+in.ID+"'"))
+	if err != nil {
+		return nil, err
+	}
+	return projectResult(http.StatusOK, p), nil
+}
+
+func (h projectsV2) deleteProject(ctx context.Context, in *deleteInput) (*struct{}, error) {
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Project '"+in.ID+"'"))
 }

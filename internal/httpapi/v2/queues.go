@@ -2,6 +2,8 @@ package v2
 
 import (
 	"context"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 	"slices"
 
@@ -70,111 +72,131 @@ type queueStepOutput struct {
 }
 
 func stepResult(status int, s maestro.QueueStep) *queueStepOutput {
-	return &queueStepOutput{Status: status, ETag: etagOf(s.Queue), Body: queueStepDTO(s)}
+	return &queueStepOutput{Status: status, ETag: s.Queue.VersionTag(), Body: queueStepDTO(s)}
 }
 
 // queueChecks is what every queue operation's description says about the checks they share.
 const queueChecks = "\n\nEvery queue operation first checks that the session exists (404), was spawned with the queue " +
 	"strategy (422 VALIDATION_ERROR) and has a queue (404)."
 
+// queuesV2 holds what the Queues operations need; each method serves one of them and is named
+// after its operation ID.
+type queuesV2 struct {
+	svc *service.Queues
+}
+
 func registerQueues(api huma.API, d Deps) {
-	svc := d.Services.Queues
 	const tag = "Queues"
 	base := Prefix + "/sessions/{id}/queue"
 
+	h := queuesV2{svc: d.Services.Queues}
 	huma.Register(api, op("get-queue", http.MethodGet, base, tag, "Get a session's queue",
 		"The queue with its items, per-status counts, the item start would take next, and an ETag; If-None-Match "+
 			"answers 304 while it is unchanged."+queueChecks, http.StatusNotModified),
-		func(ctx context.Context, in *queueGetInput) (*queueViewOutput, error) {
-			qu, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			etag := etagOf(qu)
-			if notModified(in.IfNoneMatch, etag) {
-				return &queueViewOutput{Status: http.StatusNotModified, ETag: etag}, nil
-			}
-			return &queueViewOutput{Status: http.StatusOK, ETag: etag, Body: QueueView{
-				Queue: queueDTO(qu), Stats: statsDTO(qu.Stats()), Next: optionalItem(qu.Next()),
-			}}, nil
-		})
+		h.getQueue)
 
 	huma.Register(api, op("list-queue-items", http.MethodGet, base+"/items", tag, "List a queue's items",
 		"The items in queue order, optionally of some statuses, with the counts of the whole queue. Queues are "+
 			"small (one agent's tasks), so the list comes in one page."+queueChecks),
-		func(ctx context.Context, in *queueItemsInput) (*queueItemsOutput, error) {
-			qu, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			items := qu.Items
-			if len(in.Status) > 0 {
-				want := strs(in.Status)
-				items = slices.DeleteFunc(slices.Clone(items), func(it maestro.QueueItem) bool {
-					return !slices.Contains(want, it.Status)
-				})
-			}
-			return &queueItemsOutput{Body: QueueItemList{Items: mapItems(items, queueItemDTO), Stats: statsDTO(qu.Stats())}}, nil
-		})
+		h.listQueueItems)
 
 	huma.Register(api, op("start-queue-item", http.MethodPost, base+"/start", tag, "Start the next queued item",
 		"Moves the first queued item to processing and sets its task's sessionStatus to working, then answers with "+
 			"the step. With nothing queued it changes nothing and answers 200 with item null (agents poll this). 422 "+
 			"while another item is processing. Broadcasts `queue:item_started`."+queueChecks),
-		func(ctx context.Context, in *IDPath) (*queueStepOutput, error) {
-			step, err := svc.Start(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return stepResult(http.StatusOK, step), nil
-		})
+		h.startQueueItem)
 
 	huma.Register(api, op("complete-queue-item", http.MethodPost, base+"/complete", tag, "Complete the processing item",
 		"Marks the processing item completed and its task's sessionStatus completed; answers with the step (next is "+
 			"what start takes next). 422 when nothing is processing. Broadcasts `queue:item_completed`."+queueChecks),
-		func(ctx context.Context, in *IDPath) (*queueStepOutput, error) {
-			step, err := svc.Complete(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return stepResult(http.StatusOK, step), nil
-		})
+		h.completeQueueItem)
 
 	huma.Register(api, op("fail-queue-item", http.MethodPost, base+"/fail", tag, "Fail the processing item",
 		"Marks the processing item failed, with the reason when one is given, and its task's sessionStatus failed; "+
 			"answers with the step. 422 when nothing is processing. Broadcasts `queue:item_failed`."+queueChecks),
-		func(ctx context.Context, in *queueFailInput) (*queueStepOutput, error) {
-			reason := ""
-			if in.Body != nil {
-				reason = in.Body.Reason
-			}
-			step, err := svc.Fail(ctx, in.ID, reason)
-			if err != nil {
-				return nil, err
-			}
-			return stepResult(http.StatusOK, step), nil
-		})
+		h.failQueueItem)
 
 	huma.Register(api, op("skip-queue-item", http.MethodPost, base+"/skip", tag, "Skip an item",
 		"Marks the processing item, or else the first queued one, skipped (its task is left alone); answers with the "+
 			"step. 422 when nothing is left to skip. Broadcasts `queue:item_skipped`."+queueChecks),
-		func(ctx context.Context, in *IDPath) (*queueStepOutput, error) {
-			step, err := svc.Skip(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return stepResult(http.StatusOK, step), nil
-		})
+		h.skipQueueItem)
 
 	huma.Register(api, create(op("push-queue-item", http.MethodPost, base+"/push", tag, "Append a task to a queue",
 		"Appends the task as a queued item and answers 201 with the step (item is the new item). The task must exist "+
 			"(404) and not be in the queue yet, whatever its item's status (422). Broadcasts `queue:item_pushed`."+
 			queueChecks)),
-		func(ctx context.Context, in *queuePushInput) (*queueStepOutput, error) {
-			step, err := svc.Push(ctx, in.ID, in.Body.TaskID)
-			if err != nil {
-				return nil, err
-			}
-			return stepResult(http.StatusCreated, step), nil
+		h.pushQueueItem)
+}
+
+func (h queuesV2) getQueue(ctx context.Context, in *queueGetInput) (*queueViewOutput, error) {
+	qu, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	etag := qu.VersionTag()
+	if notModified(in.IfNoneMatch, etag) {
+		return &queueViewOutput{Status: http.StatusNotModified, ETag: etag}, nil
+	}
+	return &queueViewOutput{Status: http.StatusOK, ETag: etag, Body: QueueView{
+		Queue: queueDTO(qu), Stats: statsDTO(qu.Stats()), Next: optionalItem(qu.Next()),
+	}}, nil
+}
+
+func (h queuesV2) listQueueItems(ctx context.Context, in *queueItemsInput) (*queueItemsOutput, error) {
+	qu, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	items := qu.Items
+	if len(in.Status) > 0 {
+		want := wire.Strings(in.Status)
+		items = slices.DeleteFunc(slices.Clone(items), func(it maestro.QueueItem) bool {
+			return !slices.Contains(want, it.Status)
 		})
+	}
+	return &queueItemsOutput{Body: QueueItemList{Items: mapItems(items, queueItemDTO), Stats: statsDTO(qu.Stats())}}, nil
+}
+
+func (h queuesV2) startQueueItem(ctx context.Context, in *IDPath) (*queueStepOutput, error) {
+	step, err := h.svc.Start(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return stepResult(http.StatusOK, step), nil
+}
+
+func (h queuesV2) completeQueueItem(ctx context.Context, in *IDPath) (*queueStepOutput, error) {
+	step, err := h.svc.Complete(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return stepResult(http.StatusOK, step), nil
+}
+
+func (h queuesV2) failQueueItem(ctx context.Context, in *queueFailInput) (*queueStepOutput, error) {
+	reason := ""
+	if in.Body != nil {
+		reason = in.Body.Reason
+	}
+	step, err := h.svc.Fail(ctx, in.ID, reason)
+	if err != nil {
+		return nil, err
+	}
+	return stepResult(http.StatusOK, step), nil
+}
+
+func (h queuesV2) skipQueueItem(ctx context.Context, in *IDPath) (*queueStepOutput, error) {
+	step, err := h.svc.Skip(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return stepResult(http.StatusOK, step), nil
+}
+
+func (h queuesV2) pushQueueItem(ctx context.Context, in *queuePushInput) (*queueStepOutput, error) {
+	step, err := h.svc.Push(ctx, in.ID, in.Body.TaskID, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return stepResult(http.StatusCreated, step), nil
 }

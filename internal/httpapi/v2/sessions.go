@@ -3,6 +3,8 @@ package v2
 import (
 	"context"
 	"encoding/json"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -131,7 +133,7 @@ type sessionOutput struct {
 }
 
 func sessionResult(status int, s maestro.Session) *sessionOutput {
-	out := &sessionOutput{Status: status, ETag: etagOf(s), Body: sessionDTO(s)}
+	out := &sessionOutput{Status: status, ETag: s.VersionTag(), Body: sessionDTO(s)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/sessions/" + s.ID
 	}
@@ -144,28 +146,23 @@ func entryPage(page maestro.Page[json.RawMessage]) *entryListOutput {
 	}}
 }
 
+// sessionsV2 holds what the Sessions operations need; each method serves one of them and is named
+// after its operation ID.
+type sessionsV2 struct {
+	svc *service.Sessions
+}
+
 func registerSessions(api huma.API, d Deps) {
-	svc := d.Services.Sessions
 	const tag = "Sessions"
 	item := Prefix + "/sessions/{id}"
 
+	h := sessionsV2{svc: d.Services.Sessions}
 	huma.Register(api, op("list-sessions", http.MethodGet, Prefix+"/sessions", tag, "List sessions",
 		"Sessions matching every given filter, one page at a time, oldest first unless sort says otherwise. "+
 			"Each filter and sort is served by an index.\n\n"+
 			"Differences from v1: paginated; sessions come without events and timeline (see "+
 			"/sessions/{id}/events and /sessions/{id}/timeline); status is repeatable and checked (422); sort is new."),
-		func(ctx context.Context, in *sessionListInput) (*sessionListOutput, error) {
-			page, err := svc.Page(ctx, maestro.SessionQuery{
-				ProjectID: in.ProjectID, TaskID: in.TaskID, Statuses: strs(in.Status), Active: in.Active,
-				Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &sessionListOutput{Body: SessionList{
-				Items: mapItems(page.Items, sessionDTO), NextCursor: nextCursor(page.NextCursor), Total: page.Total,
-			}}, nil
-		})
+		h.listSessions)
 
 	huma.Register(api, create(op("create-session", http.MethodPost, Prefix+"/sessions", tag, "Create a session",
 		"Registers a session and links its tasks (each link adds a task_started entry to the timeline, after "+
@@ -173,40 +170,12 @@ func registerSessions(api huma.API, d Deps) {
 			"session, its ETag and Location. The project and every task must exist (404); an id that is taken is "+
 			"409 CONFLICT. To start an agent, use spawn instead: it also writes the manifest and tells the UI.",
 		http.StatusConflict)),
-		func(ctx context.Context, in *sessionCreateInput) (*sessionOutput, error) {
-			b := in.Body
-			taskIDs := b.TaskIDs
-			if taskIDs == nil {
-				taskIDs = []string{}
-			}
-			var agent *string
-			if b.AgentID != "" {
-				agent = &b.AgentID
-			}
-			s, err := svc.Create(ctx, maestro.SessionCreate{
-				ID: b.ID, ProjectID: b.ProjectID, TaskIDs: &taskIDs, Name: b.Name, AgentID: agent,
-				Strategy: string(b.Strategy), Status: string(b.Status), Env: b.Env, Metadata: json.RawMessage(b.Metadata),
-			})
-			if err != nil {
-				return nil, err
-			}
-			return sessionResult(http.StatusCreated, s), nil
-		})
+		h.createSession)
 
 	huma.Register(api, op("get-session", http.MethodGet, item, tag, "Get a session",
 		"One session with its ETag (without its events and timeline, which are sub-collections); If-None-Match "+
 			"answers 304 while it is unchanged.", http.StatusNotModified),
-		func(ctx context.Context, in *sessionGetInput) (*sessionOutput, error) {
-			s, err := svc.GetHead(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			out := sessionResult(http.StatusOK, s)
-			if notModified(in.IfNoneMatch, out.ETag) {
-				return &sessionOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
-			}
-			return out, nil
-		})
+		h.getSession)
 
 	huma.Register(api, op("update-session", http.MethodPatch, item, tag, "Update a session",
 		"Sets the members present: taskIds (replacing the links; the tasks' sessionIds follow), status (completed, "+
@@ -215,37 +184,20 @@ func registerSessions(api huma.API, d Deps) {
 			"Differences from v1: unknown members and statuses outside the list are refused (422); events and timeline "+
 			"entries are not appended here but through POST /sessions/{id}/events and /sessions/{id}/timeline.",
 		http.StatusPreconditionFailed),
-		func(ctx context.Context, in *sessionPatchInput) (*sessionOutput, error) {
-			b := in.Body
-			s, err := svc.Update(ifMatch(ctx, in.IfMatch, "Session '"+in.ID+"'"), in.ID, maestro.SessionPatch{
-				TaskIDs: b.TaskIDs, Status: strPtr(b.Status), AgentID: b.AgentID, Env: b.Env,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return sessionResult(http.StatusOK, s), nil
-		})
+		h.updateSession)
 
 	huma.Register(api, noContent(op("delete-session", http.MethodDelete, item, tag, "Delete a session",
 		"Deletes a session with its events and timeline and unlinks it from its tasks (their updatedAt moves); its "+
 			"queue and manifest directory are kept. Broadcasts `session:deleted`. Answers 204 (v1 answers 200 with a body).",
 		http.StatusPreconditionFailed)),
-		func(ctx context.Context, in *deleteInput) (*struct{}, error) {
-			return nil, svc.Delete(ifMatch(ctx, in.IfMatch, "Session '"+in.ID+"'"), in.ID)
-		})
+		h.deleteSession)
 
 	huma.Register(api, op("link-session-task", http.MethodPut, item+"/tasks/{taskId}", tag, "Link a task to a session",
 		"Makes sure the task and the session are linked, and answers 200 with the session. A new link goes to the end "+
 			"of both sides' lists, adds a task_started \"Added task to session\" timeline entry and broadcasts "+
 			"`session:task_added`, then `task:session_added`. An existing link changes nothing and broadcasts nothing "+
 			"(v1's POST adds a timeline entry every time). 404 when the session or the task does not exist."),
-		func(ctx context.Context, in *sessionTaskInput) (*sessionOutput, error) {
-			s, err := svc.EnsureLinked(ctx, in.ID, in.TaskID)
-			if err != nil {
-				return nil, err
-			}
-			return sessionResult(http.StatusOK, s), nil
-		})
+		h.linkSessionTask)
 
 	huma.Register(api, noContent(op("unlink-session-task", http.MethodDelete, item+"/tasks/{taskId}", tag,
 		"Unlink a task from a session",
@@ -253,63 +205,141 @@ func registerSessions(api huma.API, d Deps) {
 			"\"Removed task from session\" timeline entry and broadcasts `session:task_removed`, then "+
 			"`task:session_removed`; when there was no link nothing changes and nothing is broadcast. 404 when the "+
 			"session or the task does not exist.")),
-		func(ctx context.Context, in *sessionTaskInput) (*struct{}, error) {
-			_, err := svc.EnsureUnlinked(ctx, in.ID, in.TaskID)
-			return nil, err
-		})
+		h.unlinkSessionTask)
 
 	huma.Register(api, op("list-session-timeline", http.MethodGet, item+"/timeline", tag, "List a session's timeline",
 		"The session's timeline entries, one page at a time, in the order they were appended (sort=-appended for the "+
 			"newest first). Entries appended while a client pages are never seen twice or missed. 404 when the session "+
 			"does not exist."),
-		func(ctx context.Context, in *entryListInput) (*entryListOutput, error) {
-			page, err := svc.Entries(ctx, maestro.EntryTimeline, maestro.EntryQuery{
-				SessionID: in.ID, Type: in.Type, Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return entryPage(page), nil
-		})
+		h.listSessionTimeline)
 
 	huma.Register(api, create(op("append-session-timeline", http.MethodPost, item+"/timeline", tag,
 		"Append to a session's timeline",
 		"Appends {id, type, timestamp, message, taskId?, metadata?} and answers 201 with the entry. lastActivity moves; "+
 			"broadcasts `session:updated`. 404 when the session does not exist.")),
-		func(ctx context.Context, in *timelineAppendInput) (*entryOutput, error) {
-			b := in.Body
-			e, err := svc.AppendTimeline(ctx, in.ID, maestro.TimelineAppend{
-				Message: b.Message, Type: b.Type, TaskID: b.TaskID, Metadata: json.RawMessage(b.Metadata),
-			})
-			if err != nil {
-				return nil, err
-			}
-			return &entryOutput{Status: http.StatusCreated, Body: Entry(e.Entry)}, nil
-		})
+		h.appendSessionTimeline)
 
 	huma.Register(api, op("list-session-events", http.MethodGet, item+"/events", tag, "List a session's event log",
 		"The session's event-log entries, one page at a time, in the order they were appended (sort=-appended for "+
 			"the newest first). Entries appended while a client pages are never seen twice or missed. 404 when the "+
 			"session does not exist."),
-		func(ctx context.Context, in *entryListInput) (*entryListOutput, error) {
-			page, err := svc.Entries(ctx, maestro.EntryEvents, maestro.EntryQuery{
-				SessionID: in.ID, Type: in.Type, Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return entryPage(page), nil
-		})
+		h.listSessionEvents)
 
 	huma.Register(api, create(op("append-session-event", http.MethodPost, item+"/events", tag,
 		"Append to a session's event log",
 		"Appends {id, timestamp, type, data?} and answers 201 with the entry. lastActivity moves; broadcasts "+
 			"`session:updated`. 404 when the session does not exist.")),
-		func(ctx context.Context, in *eventAppendInput) (*entryOutput, error) {
-			e, err := svc.AppendEvent(ctx, in.ID, maestro.SessionEventAppend{Type: in.Body.Type, Data: in.Body.Data})
-			if err != nil {
-				return nil, err
-			}
-			return &entryOutput{Status: http.StatusCreated, Body: Entry(e.Entry)}, nil
-		})
+		h.appendSessionEvent)
+}
+
+func (h sessionsV2) listSessions(ctx context.Context, in *sessionListInput) (*sessionListOutput, error) {
+	page, err := h.svc.Page(ctx, maestro.SessionQuery{
+		ProjectID: in.ProjectID, TaskID: in.TaskID, Statuses: wire.Strings(in.Status), Active: in.Active,
+		Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sessionListOutput{Body: SessionList{
+		Items: mapItems(page.Items, sessionDTO), NextCursor: nextCursor(page.NextCursor), Total: page.Total,
+	}}, nil
+}
+
+func (h sessionsV2) createSession(ctx context.Context, in *sessionCreateInput) (*sessionOutput, error) {
+	b := in.Body
+	taskIDs := b.TaskIDs
+	if taskIDs == nil {
+		taskIDs = []string{}
+	}
+	var agent *string
+	if b.AgentID != "" {
+		agent = &b.AgentID
+	}
+	s, err := h.svc.Create(ctx, maestro.SessionCreate{
+		ID: b.ID, ProjectID: b.ProjectID, TaskIDs: &taskIDs, Name: b.Name, AgentID: agent,
+		Strategy: string(b.Strategy), Status: string(b.Status), Env: b.Env, Metadata: json.RawMessage(b.Metadata),
+	}, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return sessionResult(http.StatusCreated, s), nil
+}
+
+func (h sessionsV2) getSession(ctx context.Context, in *sessionGetInput) (*sessionOutput, error) {
+	s, err := h.svc.GetHead(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := sessionResult(http.StatusOK, s)
+	if notModified(in.IfNoneMatch, out.ETag) {
+		return &sessionOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
+	}
+	return out, nil
+}
+
+func (h sessionsV2) updateSession(ctx context.Context, in *sessionPatchInput) (*sessionOutput, error) {
+	b := in.Body
+	s, err := h.svc.Update(ctx, in.ID, maestro.SessionPatch{
+		TaskIDs: b.TaskIDs, Status: wire.StringPtr(b.Status), AgentID: b.AgentID, Env: b.Env,
+	}, ifMatch(in.IfMatch, "Session '"+in.ID+"'"))
+	if err != nil {
+		return nil, err
+	}
+	return sessionResult(http.StatusOK, s), nil
+}
+
+func (h sessionsV2) deleteSession(ctx context.Context, in *deleteInput) (*struct{}, error) {
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Session '"+in.ID+"'"))
+}
+
+func (h sessionsV2) linkSessionTask(ctx context.Context, in *sessionTaskInput) (*sessionOutput, error) {
+	s, err := h.svc.EnsureLinked(ctx, in.ID, in.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	return sessionResult(http.StatusOK, s), nil
+}
+
+func (h sessionsV2) unlinkSessionTask(ctx context.Context, in *sessionTaskInput) (*struct{}, error) {
+	_, err := h.svc.EnsureUnlinked(ctx, in.ID, in.TaskID)
+	return nil, err
+}
+
+func (h sessionsV2) listSessionTimeline(ctx context.Context, in *entryListInput) (*entryListOutput, error) {
+	page, err := h.svc.Entries(ctx, maestro.EntryTimeline, maestro.EntryQuery{
+		SessionID: in.ID, Type: in.Type, Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return entryPage(page), nil
+}
+
+func (h sessionsV2) appendSessionTimeline(ctx context.Context, in *timelineAppendInput) (*entryOutput, error) {
+	b := in.Body
+	e, err := h.svc.AppendTimeline(ctx, in.ID, maestro.TimelineAppend{
+		Message: b.Message, Type: b.Type, TaskID: b.TaskID, Metadata: json.RawMessage(b.Metadata),
+	}, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &entryOutput{Status: http.StatusCreated, Body: Entry(e.Entry)}, nil
+}
+
+func (h sessionsV2) listSessionEvents(ctx context.Context, in *entryListInput) (*entryListOutput, error) {
+	page, err := h.svc.Entries(ctx, maestro.EntryEvents, maestro.EntryQuery{
+		SessionID: in.ID, Type: in.Type, Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return entryPage(page), nil
+}
+
+func (h sessionsV2) appendSessionEvent(ctx context.Context, in *eventAppendInput) (*entryOutput, error) {
+	e, err := h.svc.AppendEvent(ctx, in.ID, maestro.SessionEventAppend{Type: in.Body.Type, Data: in.Body.Data}, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &entryOutput{Status: http.StatusCreated, Body: Entry(e.Entry)}, nil
 }

@@ -31,9 +31,16 @@ type SkillPage struct {
 	NextCursor *string     `json:"nextCursor" nullable:"true" doc:"Always null: the list is never split."`
 }
 
+// InvalidSkill is a skill directory that is not served (maestro.InvalidSkill on the wire).
+type InvalidSkill struct {
+	ID     string   `json:"id" doc:"The directory name."`
+	Path   string   `json:"path" doc:"The skill directory on the server."`
+	Errors []string `json:"errors" doc:"Every problem found, one sentence each."`
+}
+
 // InvalidSkillList lists the skill directories that are not served, with the reasons.
 type InvalidSkillList struct {
-	Items []maestro.InvalidSkill `json:"items"`
+	Items []InvalidSkill `json:"items"`
 }
 
 type skillIDInput struct {
@@ -46,27 +53,23 @@ type skillOutput struct{ Body maestro.SkillDetail }
 
 type invalidSkillsOutput struct{ Body InvalidSkillList }
 
+// skillsV2 holds what the Skills operations need; each method serves one of them and is named
+// after its operation ID.
+type skillsV2 struct {
+	cat maestro.SkillCatalog
+}
+
 func registerSkills(api huma.API, d Deps) {
 	cat := d.Skills
 	if cat == nil {
 		cat = maestro.NoSkills{}
 	}
 
+	h := skillsV2{cat: cat}
 	huma.Register(api, op("list-skills", http.MethodGet, Prefix+"/skills", "Skills", "List skills",
 		"Every valid skill under SKILLS_DIR, sorted by id. The set is kept current by watching the "+
 			"directory; each change is broadcast as `skills:changed`."),
-		func(ctx context.Context, _ *struct{}) (*skillPageOutput, error) {
-			all := cat.ListSkills()
-			page := SkillPage{Items: make([]SkillItem, len(all))}
-			for i, s := range all {
-				page.Items[i] = SkillItem{
-					ID: s.ID, Name: s.Name, Description: s.Description, Type: s.Type, Version: s.Version,
-					AssignTo: s.AssignTo, Capabilities: s.Capabilities, Dependencies: s.Dependencies,
-					Author: s.Author, License: s.License, Config: s.Config,
-				}
-			}
-			return &skillPageOutput{Body: page}, nil
-		})
+		h.listSkills)
 
 	// The literal segment wins over {id} in the router, so a skill whose directory is named "invalid" is
 	// listed by GET /api/v2/skills but reachable by id only through v1.
@@ -74,19 +77,41 @@ func registerSkills(api huma.API, d Deps) {
 		"Every skill directory that is not served, sorted by id, with every problem found: manifest.json "+
 			"missing, not JSON or violating the manifest schema; files unreadable or too large; a directory "+
 			"name that is not a valid id; a symlink leaving the skills directory."),
-		func(ctx context.Context, _ *struct{}) (*invalidSkillsOutput, error) {
-			return &invalidSkillsOutput{Body: InvalidSkillList{Items: cat.InvalidSkills()}}, nil
-		})
+		h.listInvalidSkills)
 
 	huma.Register(api, op("get-skill", http.MethodGet, Prefix+"/skills/{id}", "Skills", "Get a skill",
 		"One valid skill with its manifest fields and instructions (the text of skill.md, or \"\"). An "+
 			"absent or invalid skill is 404 (for an invalid one, `details.errors` says why); a malformed id is 422.",
 		http.StatusNotFound, http.StatusUnprocessableEntity),
-		func(ctx context.Context, in *skillIDInput) (*skillOutput, error) {
-			s, err := cat.GetSkill(in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &skillOutput{Body: s}, nil
-		})
+		h.getSkill)
+}
+
+func (h skillsV2) listSkills(ctx context.Context, _ *struct{}) (*skillPageOutput, error) {
+	all := h.cat.ListSkills()
+	page := SkillPage{Items: make([]SkillItem, len(all))}
+	for i, s := range all {
+		page.Items[i] = SkillItem{
+			ID: s.ID, Name: s.Name, Description: s.Description, Type: s.Type, Version: s.Version,
+			AssignTo: s.AssignTo, Capabilities: s.Capabilities, Dependencies: s.Dependencies,
+			Author: s.Author, License: s.License, Config: s.Config,
+		}
+	}
+	return &skillPageOutput{Body: page}, nil
+}
+
+func (h skillsV2) listInvalidSkills(ctx context.Context, _ *struct{}) (*invalidSkillsOutput, error) {
+	all := h.cat.InvalidSkills()
+	out := InvalidSkillList{Items: make([]InvalidSkill, len(all))}
+	for i, s := range all {
+		out.Items[i] = InvalidSkill(s)
+	}
+	return &invalidSkillsOutput{Body: out}, nil
+}
+
+func (h skillsV2) getSkill(ctx context.Context, in *skillIDInput) (*skillOutput, error) {
+	s, err := h.cat.GetSkill(in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &skillOutput{Body: s}, nil
 }

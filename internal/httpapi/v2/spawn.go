@@ -3,6 +3,7 @@ package v2
 import (
 	"context"
 	"encoding/json"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -35,8 +36,14 @@ type spawnOutput struct {
 	Body     SpawnResult
 }
 
+// spawnV2 holds what the Spawn operations need; each method serves one of them and is named
+// after its operation ID.
+type spawnV2 struct {
+	svc *service.Sessions
+}
+
 func registerSpawn(api huma.API, d Deps) {
-	svc := d.Services.Sessions
+	h := spawnV2{svc: d.Services.Sessions}
 	huma.Register(api, create(op("spawn-session", http.MethodPost, Prefix+"/sessions/spawn", "Sessions",
 		"Spawn an agent session",
 		"Creates a session in status spawning with its tasks linked, its queue (strategy queue) and its manifest file "+
@@ -47,25 +54,27 @@ func registerSpawn(api huma.API, d Deps) {
 			"project_not_found, 500 manifest_generation_failed and spawn_error. A wrong type or enum value is 422 "+
 			"VALIDATION_ERROR naming the member (v1 answers invalid_role, invalid_strategy and the like with 400).",
 		http.StatusInternalServerError)),
-		func(ctx context.Context, in *spawnInput) (*spawnOutput, error) {
-			b := in.Body
-			taskIDs, err := json.Marshal(b.TaskIDs)
-			if err != nil {
-				return nil, err
-			}
-			res, err := svc.Spawn(ctx, maestro.SpawnRequest{
-				ProjectID: b.ProjectID, TaskIDs: taskIDs, Role: string(b.Role), Strategy: string(b.Strategy),
-				SpawnSource: string(b.SpawnSource), SessionID: b.SessionID, SessionName: b.SessionName,
-				Skills: b.Skills, Context: json.RawMessage(b.Context),
-			})
-			if err != nil {
-				return nil, err
-			}
-			return spawnResult(res), nil
-		})
+		h.spawnSession)
+}
+
+func (h spawnV2) spawnSession(ctx context.Context, in *spawnInput) (*spawnOutput, error) {
+	b := in.Body
+	taskIDs, err := json.Marshal(b.TaskIDs)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.svc.Spawn(ctx, maestro.SpawnRequest{
+		ProjectID: b.ProjectID, TaskIDs: taskIDs, Role: string(b.Role), Strategy: string(b.Strategy),
+		SpawnSource: string(b.SpawnSource), SessionID: b.SessionID, SessionName: b.SessionName,
+		Skills: b.Skills, Context: json.RawMessage(b.Context),
+	}, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return spawnResult(res), nil
 }
 
 func spawnResult(res maestro.SpawnResult) *spawnOutput {
-	return &spawnOutput{Status: http.StatusCreated, ETag: etagOf(res.Session),
+	return &spawnOutput{Status: http.StatusCreated, ETag: res.Session.VersionTag(),
 		Location: Prefix + "/sessions/" + res.Session.ID, Body: spawnDTO(res)}
 }

@@ -2,6 +2,8 @@ package v2
 
 import (
 	"context"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -66,7 +68,7 @@ func (f *TaskFilters) Resolve(ctx huma.Context) []error {
 
 func (f *TaskFilters) query(p PageParams) maestro.TaskQuery {
 	tq := maestro.TaskQuery{
-		ProjectID: f.ProjectID, Statuses: strs(f.Status), Priority: string(f.Priority), ParentID: f.ParentID,
+		ProjectID: f.ProjectID, Statuses: wire.Strings(f.Status), Priority: string(f.Priority), ParentID: f.ParentID,
 		Root: f.Root, SessionID: f.SessionID, Search: f.Q, Sort: string(f.Sort),
 		Limit: p.Limit, Cursor: p.Cursor, WithTotal: p.Total,
 	}
@@ -114,7 +116,7 @@ type taskOutput struct {
 }
 
 func taskResult(status int, t maestro.Task) *taskOutput {
-	out := &taskOutput{Status: status, ETag: etagOf(t), Body: taskDTO(t)}
+	out := &taskOutput{Status: status, ETag: t.VersionTag(), Body: taskDTO(t)}
 	if status == http.StatusCreated {
 		out.Location = Prefix + "/tasks/" + t.ID
 	}
@@ -127,72 +129,39 @@ func taskPage(page maestro.Page[maestro.Task]) *taskListOutput {
 	}}
 }
 
+// tasksV2 holds what the Tasks operations need; each method serves one of them and is named
+// after its operation ID.
+type tasksV2 struct {
+	svc   *service.Tasks
+	flags *flags.Flags
+}
+
 func registerTasks(api huma.API, d Deps) {
-	svc := d.Services.Tasks
 	const tag = "Tasks"
 
+	h := tasksV2{svc: d.Services.Tasks, flags: d.Flags}
 	huma.Register(api, op("list-tasks", http.MethodGet, Prefix+"/tasks", tag, "List tasks",
 		"Tasks matching every given filter, one page at a time, oldest first unless sort says otherwise "+
 			"(best match first with q). Each filter and sort is served by an index.\n\n"+
 			"With q while the `task-search` flag is off: 404 FEATURE_DISABLED (details.flag = task-search).\n\n"+
 			"Differences from v1: paginated; status is repeatable; root=true replaces parentId=null; "+
 			"sessionId, priority, updatedSince, q and sort are new; enum values are checked (422)."),
-		func(ctx context.Context, in *taskListInput) (*taskListOutput, error) {
-			if in.Q != "" {
-				if err := d.Flags.Require(ctx, flags.TaskSearch); err != nil {
-					return nil, err
-				}
-			}
-			page, err := svc.Page(ctx, in.query(in.PageParams))
-			if err != nil {
-				return nil, err
-			}
-			return taskPage(page), nil
-		})
+		h.listTasks)
 
 	huma.Register(api, create(op("create-task", http.MethodPost, Prefix+"/tasks", tag, "Create a task",
 		"Creates a todo task and broadcasts `task:created`. Answers 201 with the task, its ETag and Location. "+
 			"The project (and parent) must exist: 404 otherwise. Unlike v1, the parent must be in the same "+
 			"project, and dependencies can be given (422 when one does not exist or is in another project).")),
-		func(ctx context.Context, in *taskCreateInput) (*taskOutput, error) {
-			b := in.Body
-			t, err := svc.Create(ctx, maestro.TaskCreate{
-				ProjectID: b.ProjectID, Title: b.Title, Description: b.Description, Priority: string(b.Priority),
-				ParentID: b.ParentID, InitialPrompt: b.InitialPrompt, SkillIDs: b.SkillIDs,
-				Dependencies: b.Dependencies, SameProjectParent: true,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return taskResult(http.StatusCreated, t), nil
-		})
+		h.createTask)
 
 	huma.Register(api, op("get-task", http.MethodGet, Prefix+"/tasks/{id}", tag, "Get a task",
 		"One task with its ETag; If-None-Match answers 304 while it is unchanged.", http.StatusNotModified),
-		func(ctx context.Context, in *taskGetInput) (*taskOutput, error) {
-			t, err := svc.Get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			out := taskResult(http.StatusOK, t)
-			if notModified(in.IfNoneMatch, out.ETag) {
-				return &taskOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
-			}
-			return out, nil
-		})
+		h.getTask)
 
 	huma.Register(api, op("list-task-children", http.MethodGet, Prefix+"/tasks/{id}/children", tag,
 		"List a task's children", "The direct children of a task, one page at a time (404 when the task does not exist). "+
 			"The same as GET /api/v2/tasks?parentId={id}."),
-		func(ctx context.Context, in *taskChildrenInput) (*taskListOutput, error) {
-			page, err := svc.ChildrenPage(ctx, in.ID, maestro.TaskQuery{
-				Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return taskPage(page), nil
-		})
+		h.listTaskChildren)
 
 	huma.Register(api, op("update-task", http.MethodPatch, Prefix+"/tasks/{id}", tag, "Update a task",
 		"Sets the members present and broadcasts `task:updated` (and `session:updated` for sessions whose "+
@@ -202,25 +171,77 @@ func registerTasks(api huma.API, d Deps) {
 			"Differences from v1: no updateSource (agents reporting progress send just sessionStatus), unknown "+
 			"members and enum values outside the lists are refused (422), dependencies are settable.",
 		http.StatusPreconditionFailed),
-		func(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
-			b := in.Body
-			t, err := svc.Update(ifMatch(ctx, in.IfMatch, "Task '"+in.ID+"'"), in.ID, maestro.TaskPatch{
-				Title: b.Title, Description: b.Description, Status: strPtr(b.Status),
-				SessionStatus: strPtr(b.SessionStatus), Priority: strPtr(b.Priority), SessionIDs: b.SessionIDs,
-				SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return taskResult(http.StatusOK, t), nil
-		})
+		h.updateTask)
 
 	huma.Register(api, noContent(op("delete-task", http.MethodDelete, Prefix+"/tasks/{id}", tag, "Delete a task",
 		"Deletes a task: its children become root tasks, its session links go, and tasks that depended on it "+
 			"lose that dependency. Broadcasts `task:updated` per changed task, `session:updated` per affected "+
 			"session, then `task:deleted`. Answers 204 (v1 answers 200 with a body).",
 		http.StatusPreconditionFailed)),
-		func(ctx context.Context, in *deleteInput) (*struct{}, error) {
-			return nil, svc.Delete(ifMatch(ctx, in.IfMatch, "Task '"+in.ID+"'"), in.ID)
-		})
+		h.deleteTask)
+}
+
+func (h tasksV2) listTasks(ctx context.Context, in *taskListInput) (*taskListOutput, error) {
+	if in.Q != "" {
+		if err := h.flags.Require(ctx, flags.TaskSearch); err != nil {
+			return nil, err
+		}
+	}
+	page, err := h.svc.Page(ctx, in.query(in.PageParams))
+	if err != nil {
+		return nil, err
+	}
+	return taskPage(page), nil
+}
+
+func (h tasksV2) createTask(ctx context.Context, in *taskCreateInput) (*taskOutput, error) {
+	b := in.Body
+	t, err := h.svc.Create(ctx, maestro.TaskCreate{
+		ProjectID: b.ProjectID, Title: b.Title, Description: b.Description, Priority: string(b.Priority),
+		ParentID: b.ParentID, InitialPrompt: b.InitialPrompt, SkillIDs: b.SkillIDs,
+		Dependencies: b.Dependencies, SameProjectParent: true,
+	}, createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return taskResult(http.StatusCreated, t), nil
+}
+
+func (h tasksV2) getTask(ctx context.Context, in *taskGetInput) (*taskOutput, error) {
+	t, err := h.svc.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := taskResult(http.StatusOK, t)
+	if notModified(in.IfNoneMatch, out.ETag) {
+		return &taskOutput{Status: http.StatusNotModified, ETag: out.ETag}, nil
+	}
+	return out, nil
+}
+
+func (h tasksV2) listTaskChildren(ctx context.Context, in *taskChildrenInput) (*taskListOutput, error) {
+	page, err := h.svc.ChildrenPage(ctx, in.ID, maestro.TaskQuery{
+		Sort: string(in.Sort), Limit: in.Limit, Cursor: in.Cursor, WithTotal: in.Total,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return taskPage(page), nil
+}
+
+func (h tasksV2) updateTask(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
+	b := in.Body
+	t, err := h.svc.Update(ctx, in.ID, maestro.TaskPatch{
+		Title: b.Title, Description: b.Description, Status: wire.StringPtr(b.Status),
+		SessionStatus: wire.StringPtr(b.SessionStatus), Priority: wire.StringPtr(b.Priority), SessionIDs: b.SessionIDs,
+		SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies,
+	}, ifMatch(in.IfMatch, "Task '"+in.ID+"'"))
+	if err != nil {
+		return nil, err
+	}
+	return taskResult(http.StatusOK, t), nil
+}
+
+func (h tasksV2) deleteTask(ctx context.Context, in *deleteInput) (*struct{}, error) {
+	return nil, h.svc.Delete(ctx, in.ID, ifMatch(in.IfMatch, "Task '"+in.ID+"'"))
 }

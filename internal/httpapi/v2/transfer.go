@@ -2,15 +2,16 @@ package v2
 
 import (
 	"context"
+	"github.com/maestro-hq/maestro-server/internal/service"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
-// ImportPath is the route of the project import, the one v2 request whose body may exceed
-// maestro.MaxBodyBytes (up to maestro.MaxImportBytes).
-const ImportPath = Prefix + "/projects/import"
+// importPath is the route of the project import, the one v2 operation whose body may exceed
+// maestro.MaxBodyBytes (its MaxBodyBytes is maestro.MaxImportBytes).
+const importPath = Prefix + "/projects/import"
 
 // ExportDocument is a project export: what GET /api/v2/projects/{id}/export answers and what
 // POST /api/v2/projects/import takes. Every member is required (lists may be empty).
@@ -124,22 +125,22 @@ const exportFormatDoc = "\n\nThe document (format maestro.project-export, versio
 	"another project) are left out of the records and listed in omitted, so that the document imports on its own. " +
 	"Queues whose session was deleted are not exported."
 
+// transferV2 holds what the Transfer operations need; each method serves one of them and is named
+// after its operation ID.
+type transferV2 struct {
+	svc *service.Projects
+}
+
 func registerTransfer(api huma.API, d Deps) {
-	svc := d.Services.Projects
 	const tag = "Projects"
 
+	h := transferV2{svc: d.Services.Projects}
 	huma.Register(api, op("export-project", http.MethodGet, Prefix+"/projects/{id}/export", tag, "Export a project",
 		"One JSON document with the project and everything that belongs to it, read from one consistent snapshot; "+
 			"POST /api/v2/projects/import takes it back."+exportFormatDoc),
-		func(ctx context.Context, in *exportInput) (*exportOutput, error) {
-			doc, err := svc.Export(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &exportOutput{Body: exportDTO(doc)}, nil
-		})
+		h.exportProject)
 
-	o := create(op("import-project", http.MethodPost, ImportPath, tag, "Import a project",
+	o := create(op("import-project", http.MethodPost, importPath, tag, "Import a project",
 		"Stores an export document in one transaction and answers 201 with the project, the id map and counts. "+
 			"Every timestamp of the document is kept.\n\n"+
 			"With ids=new (the default) the project, every task and every session get new ids and every reference is "+
@@ -155,17 +156,26 @@ func registerTransfer(api huma.API, d Deps) {
 			"each record as stored, links included), then `queue:created` per queue; no `task:session_added`. The body "+
 			"may be up to 32 MiB."+exportFormatDoc, http.StatusConflict))
 	o.MaxBodyBytes = maestro.MaxImportBytes
-	huma.Register(api, o,
-		func(ctx context.Context, in *importInput) (*importOutput, error) {
-			res, err := svc.Import(ctx, domainExport(in.Body), string(in.IDs))
-			if err != nil {
-				return nil, err
-			}
-			return importResult(res), nil
-		})
+	huma.Register(api, o, h.importProject)
+}
+
+func (h transferV2) exportProject(ctx context.Context, in *exportInput) (*exportOutput, error) {
+	doc, err := h.svc.Export(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &exportOutput{Body: exportDTO(doc)}, nil
+}
+
+func (h transferV2) importProject(ctx context.Context, in *importInput) (*importOutput, error) {
+	res, err := h.svc.Import(ctx, domainExport(in.Body), string(in.IDs), createOpts(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return importResult(res), nil
 }
 
 func importResult(res maestro.ImportResult) *importOutput {
-	return &importOutput{Status: http.StatusCreated, ETag: etagOf(res.Project),
+	return &importOutput{Status: http.StatusCreated, ETag: res.Project.VersionTag(),
 		Location: Prefix + "/projects/" + res.Project.ID, Body: importDTO(res)}
 }

@@ -30,26 +30,19 @@ func VersionFrom(ctx context.Context) int {
 	return 1
 }
 
-// Logger is where internal errors are logged when the request carries no request-scoped logger (see
-// obs.WithLogger); the server replaces it at start.
-var Logger = slog.Default
-
-// logger returns the request-scoped logger of ctx (it carries request_id), or Logger tagged with the
-// request ID.
+// logger returns the request-scoped logger of ctx (it carries request_id). Every request gets one from
+// the access log before anything can fail; a context without one (a test calling the renderer directly)
+// logs through obs.Log's default, tagged with the request ID.
 func logger(ctx context.Context) *slog.Logger {
 	if obs.HasLogger(ctx) {
 		return obs.Log(ctx)
 	}
-	return Logger().With(obs.RequestIDKey, maestro.RequestIDFrom(ctx))
+	return obs.Log(ctx).With(obs.RequestIDKey, maestro.RequestIDFrom(ctx))
 }
 
 // FromError renders err for the request in ctx: a *maestro.Error keeps its code and message; anything
 // else is logged and becomes a generic INTERNAL_ERROR, so internals never leak to clients.
 func FromError(ctx context.Context, path string, err error) huma.StatusError {
-	var replay *maestro.Replay
-	if errors.As(err, &replay) {
-		return &Replayed{r: replay}
-	}
 	e := maestro.AsError(err)
 	v := VersionFrom(ctx)
 	status := Status(v, e.Code)
@@ -105,8 +98,7 @@ func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.Sta
 		path = u.Path
 	}
 	// A handler returned a domain error (or a plain one): render it by its code. huma sends the headers
-	// of the errors handlers return but not of the one made here, so they are set here (Retry-After,
-	// and the stored headers of an idempotent replay).
+	// of the errors handlers return but not of the one made here, so they are set here (Retry-After).
 	if status == http.StatusInternalServerError && len(errs) == 1 {
 		var se huma.StatusError
 		if !errors.As(errs[0], &se) {
@@ -196,7 +188,7 @@ func contentType(se huma.StatusError) string {
 	return "application/json"
 }
 
-// copyHeaders sets the headers se carries (Retry-After, a replay's stored headers) on a response, each
+// copyHeaders sets the headers se carries (Retry-After and the like) on a response, each
 // replacing a value an outer layer may have set, so that no header is ever sent twice.
 func copyHeaders(se huma.StatusError, set, add func(name, value string)) {
 	h, ok := se.(huma.HeadersError)
