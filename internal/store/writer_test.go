@@ -279,4 +279,15 @@ func TestCommitSeq_AdvancesBeforeEventsAndReplies(t *testing.T) {
 	if got := st.CommitSeq(); got != before+1 {
 		t.Fatalf("a rollback advanced CommitSeq to %d", got)
 	}
+	// The audit log's own batches change nothing a cached read serves.
+	entry := maestro.AuditEntry{At: 1, Actor: "local", Method: "POST", Route: "/api/v1/tasks", Status: 201, RequestID: "r1"}
+	if err := st.WriteAudit(ctx, []maestro.AuditEntry{entry}); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CommitSeq(); got != before+1 {
+		t.Fatalf("an audit batch advanced CommitSeq to %d", got)
+	}
+	if got, err := st.Read().ListAuditEntries(ctx, maestro.AuditFilter{Limit: 10}); err != nil || len(got) != 1 {
+		t.Fatalf("audit batch not written: %v, %v", got, err)
+	}
 }

@@ -275,3 +275,55 @@ func TestCache_Gzip(t *testing.T) {
 		}
 	}
 }
+
+// Misses of one key at one sequence share one handler run; a miss at a newer sequence does not join
+// a flight of an older one.
+func TestCache_ConcurrentMissesShareOneRead(t *testing.T) {
+	t.Parallel()
+	var seq atomic.Uint64
+	var calls atomic.Int64
+	entered, release := make(chan struct{}, 10), make(chan struct{})
+	c := New(seq.Load, 1<<20, "/api/v1/tasks")
+	followed := make(chan struct{}, 10)
+	c.onFollow = func() { followed <- struct{}{} }
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		obs.RequestInfoFrom(r.Context()).SetRoute("/api/v1/tasks", nil)
+		entered <- struct{}{}
+		<-release
+		_, _ = w.Write([]byte(`{"call":` + strconv.FormatInt(n, 10) + `}`))
+	}))
+	get := func() string {
+		ctx, _ := obs.WithRequestInfo(context.Background())
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, "GET", "/api/v1/tasks", nil))
+		return w.Body.String()
+	}
+	const followers = 5
+	bodies := make(chan string, followers+2)
+	go func() { bodies <- get() }()
+	<-entered // the leader is reading
+	for range followers {
+		go func() { bodies <- get() }()
+	}
+	for range followers {
+		select {
+		case <-followed:
+		case <-entered: // a miss that should have followed ran the handler itself
+			close(release)
+			t.Fatal("a concurrent miss of the same key and sequence did not wait for the read in flight")
+		}
+	}
+	seq.Add(1) // a commit: a new miss must not join the old flight
+	go func() { bodies <- get() }()
+	<-entered
+	close(release)
+	counts := map[string]int{}
+	for range followers + 2 {
+		counts[<-bodies]++
+	}
+	if calls.Load() != 2 || len(counts) != 2 || counts[`{"call":2}`] != 1 {
+		t.Fatalf("handler ran %d times; bodies %v (want the leader and its %d followers on one read, the later miss alone)",
+			calls.Load(), counts, followers)
+	}
+}
