@@ -175,7 +175,9 @@ func (c *Cache) store(k string, gen uint64, e *entry) {
 	case gen < c.gen:
 		return
 	case gen > c.gen:
-		c.gen, c.size, c.entries = gen, 0, map[string]*entry{}
+		// clear keeps the map's memory: under a stream of writes this runs once per commit.
+		c.gen, c.size = gen, 0
+		clear(c.entries)
 	}
 	n := int64(len(e.body) + len(k))
 	if old := c.entries[k]; old != nil {
@@ -183,7 +185,8 @@ func (c *Cache) store(k string, gen uint64, e *entry) {
 	}
 	if c.size+n > c.maxBytes {
 		// Over budget: start again rather than track recency; a new commit empties it soon anyway.
-		c.size, c.entries = 0, map[string]*entry{}
+		c.size = 0
+		clear(c.entries)
 	}
 	c.entries[k] = e
 	c.size += n
