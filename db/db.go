@@ -24,6 +24,27 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.countEventsStmt, err = db.PrepareContext(ctx, countEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query CountEvents: %w", err)
+	}
+	if q.countEventsTypeStmt, err = db.PrepareContext(ctx, countEventsType); err != nil {
+		return nil, fmt.Errorf("error preparing query CountEventsType: %w", err)
+	}
+	if q.countProjectsStmt, err = db.PrepareContext(ctx, countProjects); err != nil {
+		return nil, fmt.Errorf("error preparing query CountProjects: %w", err)
+	}
+	if q.countRoleTemplatesStmt, err = db.PrepareContext(ctx, countRoleTemplates); err != nil {
+		return nil, fmt.Errorf("error preparing query CountRoleTemplates: %w", err)
+	}
+	if q.countTemplatesStmt, err = db.PrepareContext(ctx, countTemplates); err != nil {
+		return nil, fmt.Errorf("error preparing query CountTemplates: %w", err)
+	}
+	if q.countTimelineStmt, err = db.PrepareContext(ctx, countTimeline); err != nil {
+		return nil, fmt.Errorf("error preparing query CountTimeline: %w", err)
+	}
+	if q.countTimelineTypeStmt, err = db.PrepareContext(ctx, countTimelineType); err != nil {
+		return nil, fmt.Errorf("error preparing query CountTimelineType: %w", err)
+	}
 	if q.deleteFeatureFlagStmt, err = db.PrepareContext(ctx, deleteFeatureFlag); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFeatureFlag: %w", err)
 	}
@@ -123,8 +144,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listEntityCountsStmt, err = db.PrepareContext(ctx, listEntityCounts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEntityCounts: %w", err)
 	}
+	if q.listEventsPageStmt, err = db.PrepareContext(ctx, listEventsPage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEventsPage: %w", err)
+	}
+	if q.listEventsPageDescStmt, err = db.PrepareContext(ctx, listEventsPageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEventsPageDesc: %w", err)
+	}
 	if q.listEventsSinceStmt, err = db.PrepareContext(ctx, listEventsSince); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEventsSince: %w", err)
+	}
+	if q.listEventsTypePageStmt, err = db.PrepareContext(ctx, listEventsTypePage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEventsTypePage: %w", err)
+	}
+	if q.listEventsTypePageDescStmt, err = db.PrepareContext(ctx, listEventsTypePageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEventsTypePageDesc: %w", err)
 	}
 	if q.listFeatureFlagsStmt, err = db.PrepareContext(ctx, listFeatureFlags); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFeatureFlags: %w", err)
@@ -132,8 +165,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
 	}
+	if q.listProjectsPageStmt, err = db.PrepareContext(ctx, listProjectsPage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjectsPage: %w", err)
+	}
+	if q.listProjectsPageDescStmt, err = db.PrepareContext(ctx, listProjectsPageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjectsPageDesc: %w", err)
+	}
 	if q.listQueueItemsStmt, err = db.PrepareContext(ctx, listQueueItems); err != nil {
 		return nil, fmt.Errorf("error preparing query ListQueueItems: %w", err)
+	}
+	if q.listRoleTemplatesPageStmt, err = db.PrepareContext(ctx, listRoleTemplatesPage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListRoleTemplatesPage: %w", err)
+	}
+	if q.listRoleTemplatesPageDescStmt, err = db.PrepareContext(ctx, listRoleTemplatesPageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListRoleTemplatesPageDesc: %w", err)
 	}
 	if q.listRootTasksStmt, err = db.PrepareContext(ctx, listRootTasks); err != nil {
 		return nil, fmt.Errorf("error preparing query ListRootTasks: %w", err)
@@ -170,6 +215,24 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listTemplatesStmt, err = db.PrepareContext(ctx, listTemplates); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTemplates: %w", err)
+	}
+	if q.listTemplatesPageStmt, err = db.PrepareContext(ctx, listTemplatesPage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTemplatesPage: %w", err)
+	}
+	if q.listTemplatesPageDescStmt, err = db.PrepareContext(ctx, listTemplatesPageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTemplatesPageDesc: %w", err)
+	}
+	if q.listTimelinePageStmt, err = db.PrepareContext(ctx, listTimelinePage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTimelinePage: %w", err)
+	}
+	if q.listTimelinePageDescStmt, err = db.PrepareContext(ctx, listTimelinePageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTimelinePageDesc: %w", err)
+	}
+	if q.listTimelineTypePageStmt, err = db.PrepareContext(ctx, listTimelineTypePage); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTimelineTypePage: %w", err)
+	}
+	if q.listTimelineTypePageDescStmt, err = db.PrepareContext(ctx, listTimelineTypePageDesc); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTimelineTypePageDesc: %w", err)
 	}
 	if q.projectHasSessionsStmt, err = db.PrepareContext(ctx, projectHasSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ProjectHasSessions: %w", err)
@@ -236,6 +299,41 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.countEventsStmt != nil {
+		if cerr := q.countEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countEventsStmt: %w", cerr)
+		}
+	}
+	if q.countEventsTypeStmt != nil {
+		if cerr := q.countEventsTypeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countEventsTypeStmt: %w", cerr)
+		}
+	}
+	if q.countProjectsStmt != nil {
+		if cerr := q.countProjectsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countProjectsStmt: %w", cerr)
+		}
+	}
+	if q.countRoleTemplatesStmt != nil {
+		if cerr := q.countRoleTemplatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countRoleTemplatesStmt: %w", cerr)
+		}
+	}
+	if q.countTemplatesStmt != nil {
+		if cerr := q.countTemplatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countTemplatesStmt: %w", cerr)
+		}
+	}
+	if q.countTimelineStmt != nil {
+		if cerr := q.countTimelineStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countTimelineStmt: %w", cerr)
+		}
+	}
+	if q.countTimelineTypeStmt != nil {
+		if cerr := q.countTimelineTypeStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countTimelineTypeStmt: %w", cerr)
+		}
+	}
 	if q.deleteFeatureFlagStmt != nil {
 		if cerr := q.deleteFeatureFlagStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFeatureFlagStmt: %w", cerr)
@@ -401,9 +499,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listEntityCountsStmt: %w", cerr)
 		}
 	}
+	if q.listEventsPageStmt != nil {
+		if cerr := q.listEventsPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEventsPageStmt: %w", cerr)
+		}
+	}
+	if q.listEventsPageDescStmt != nil {
+		if cerr := q.listEventsPageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEventsPageDescStmt: %w", cerr)
+		}
+	}
 	if q.listEventsSinceStmt != nil {
 		if cerr := q.listEventsSinceStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listEventsSinceStmt: %w", cerr)
+		}
+	}
+	if q.listEventsTypePageStmt != nil {
+		if cerr := q.listEventsTypePageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEventsTypePageStmt: %w", cerr)
+		}
+	}
+	if q.listEventsTypePageDescStmt != nil {
+		if cerr := q.listEventsTypePageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEventsTypePageDescStmt: %w", cerr)
 		}
 	}
 	if q.listFeatureFlagsStmt != nil {
@@ -416,9 +534,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listProjectsStmt: %w", cerr)
 		}
 	}
+	if q.listProjectsPageStmt != nil {
+		if cerr := q.listProjectsPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectsPageStmt: %w", cerr)
+		}
+	}
+	if q.listProjectsPageDescStmt != nil {
+		if cerr := q.listProjectsPageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectsPageDescStmt: %w", cerr)
+		}
+	}
 	if q.listQueueItemsStmt != nil {
 		if cerr := q.listQueueItemsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listQueueItemsStmt: %w", cerr)
+		}
+	}
+	if q.listRoleTemplatesPageStmt != nil {
+		if cerr := q.listRoleTemplatesPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listRoleTemplatesPageStmt: %w", cerr)
+		}
+	}
+	if q.listRoleTemplatesPageDescStmt != nil {
+		if cerr := q.listRoleTemplatesPageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listRoleTemplatesPageDescStmt: %w", cerr)
 		}
 	}
 	if q.listRootTasksStmt != nil {
@@ -479,6 +617,36 @@ func (q *Queries) Close() error {
 	if q.listTemplatesStmt != nil {
 		if cerr := q.listTemplatesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listTemplatesStmt: %w", cerr)
+		}
+	}
+	if q.listTemplatesPageStmt != nil {
+		if cerr := q.listTemplatesPageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTemplatesPageStmt: %w", cerr)
+		}
+	}
+	if q.listTemplatesPageDescStmt != nil {
+		if cerr := q.listTemplatesPageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTemplatesPageDescStmt: %w", cerr)
+		}
+	}
+	if q.listTimelinePageStmt != nil {
+		if cerr := q.listTimelinePageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTimelinePageStmt: %w", cerr)
+		}
+	}
+	if q.listTimelinePageDescStmt != nil {
+		if cerr := q.listTimelinePageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTimelinePageDescStmt: %w", cerr)
+		}
+	}
+	if q.listTimelineTypePageStmt != nil {
+		if cerr := q.listTimelineTypePageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTimelineTypePageStmt: %w", cerr)
+		}
+	}
+	if q.listTimelineTypePageDescStmt != nil {
+		if cerr := q.listTimelineTypePageDescStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTimelineTypePageDescStmt: %w", cerr)
 		}
 	}
 	if q.projectHasSessionsStmt != nil {
@@ -618,151 +786,193 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                        DBTX
-	tx                        *sql.Tx
-	deleteFeatureFlagStmt     *sql.Stmt
-	deleteLinkStmt            *sql.Stmt
-	deleteProjectStmt         *sql.Stmt
-	deleteSessionStmt         *sql.Stmt
-	deleteTaskStmt            *sql.Stmt
-	deleteTemplateStmt        *sql.Stmt
-	detachChildTasksStmt      *sql.Stmt
-	eventSeqBoundsStmt        *sql.Stmt
-	firstTemplateOfRoleStmt   *sql.Stmt
-	getFeatureFlagStmt        *sql.Stmt
-	getIdempotencyKeyStmt     *sql.Stmt
-	getProjectStmt            *sql.Stmt
-	getQueueStmt              *sql.Stmt
-	getSessionStmt            *sql.Stmt
-	getSessionHeadStmt        *sql.Stmt
-	getTaskStmt               *sql.Stmt
-	getTaskRefStmt            *sql.Stmt
-	getTemplateStmt           *sql.Stmt
-	insertAuditEntryStmt      *sql.Stmt
-	insertEventStmt           *sql.Stmt
-	insertLinkStmt            *sql.Stmt
-	insertProjectStmt         *sql.Stmt
-	insertQueueStmt           *sql.Stmt
-	insertQueueItemStmt       *sql.Stmt
-	insertSessionStmt         *sql.Stmt
-	insertSessionEventStmt    *sql.Stmt
-	insertSessionTimelineStmt *sql.Stmt
-	insertTaskStmt            *sql.Stmt
-	insertTemplateStmt        *sql.Stmt
-	listActiveSessionsStmt    *sql.Stmt
-	listAuditEntriesStmt      *sql.Stmt
-	listChildTaskIDsStmt      *sql.Stmt
-	listEntityCountsStmt      *sql.Stmt
-	listEventsSinceStmt       *sql.Stmt
-	listFeatureFlagsStmt      *sql.Stmt
-	listProjectsStmt          *sql.Stmt
-	listQueueItemsStmt        *sql.Stmt
-	listRootTasksStmt         *sql.Stmt
-	listSessionIDsOfTaskStmt  *sql.Stmt
-	listSessionsStmt          *sql.Stmt
-	listSessionsByProjectStmt *sql.Stmt
-	listSessionsByStatusStmt  *sql.Stmt
-	listSessionsByTaskStmt    *sql.Stmt
-	listTaskIDsOfSessionStmt  *sql.Stmt
-	listTasksStmt             *sql.Stmt
-	listTasksByParentStmt     *sql.Stmt
-	listTasksByProjectStmt    *sql.Stmt
-	listTasksByStatusStmt     *sql.Stmt
-	listTemplatesStmt         *sql.Stmt
-	projectHasSessionsStmt    *sql.Stmt
-	projectHasTasksStmt       *sql.Stmt
-	pruneAuditEntriesStmt     *sql.Stmt
-	pruneEventsStmt           *sql.Stmt
-	pruneIdempotencyKeysStmt  *sql.Stmt
-	putIdempotencyKeyStmt     *sql.Stmt
-	sessionExistsStmt         *sql.Stmt
-	setLinkSessionPosStmt     *sql.Stmt
-	setLinkTaskPosStmt        *sql.Stmt
-	setTaskSessionStatusStmt  *sql.Stmt
-	taskExistsStmt            *sql.Stmt
-	touchSessionStmt          *sql.Stmt
-	touchTaskStmt             *sql.Stmt
-	updateProjectStmt         *sql.Stmt
-	updateQueueStmt           *sql.Stmt
-	updateQueueItemStmt       *sql.Stmt
-	updateSessionStmt         *sql.Stmt
-	updateTaskStmt            *sql.Stmt
-	updateTemplateStmt        *sql.Stmt
-	upsertFeatureFlagStmt     *sql.Stmt
+	db                            DBTX
+	tx                            *sql.Tx
+	countEventsStmt               *sql.Stmt
+	countEventsTypeStmt           *sql.Stmt
+	countProjectsStmt             *sql.Stmt
+	countRoleTemplatesStmt        *sql.Stmt
+	countTemplatesStmt            *sql.Stmt
+	countTimelineStmt             *sql.Stmt
+	countTimelineTypeStmt         *sql.Stmt
+	deleteFeatureFlagStmt         *sql.Stmt
+	deleteLinkStmt                *sql.Stmt
+	deleteProjectStmt             *sql.Stmt
+	deleteSessionStmt             *sql.Stmt
+	deleteTaskStmt                *sql.Stmt
+	deleteTemplateStmt            *sql.Stmt
+	detachChildTasksStmt          *sql.Stmt
+	eventSeqBoundsStmt            *sql.Stmt
+	firstTemplateOfRoleStmt       *sql.Stmt
+	getFeatureFlagStmt            *sql.Stmt
+	getIdempotencyKeyStmt         *sql.Stmt
+	getProjectStmt                *sql.Stmt
+	getQueueStmt                  *sql.Stmt
+	getSessionStmt                *sql.Stmt
+	getSessionHeadStmt            *sql.Stmt
+	getTaskStmt                   *sql.Stmt
+	getTaskRefStmt                *sql.Stmt
+	getTemplateStmt               *sql.Stmt
+	insertAuditEntryStmt          *sql.Stmt
+	insertEventStmt               *sql.Stmt
+	insertLinkStmt                *sql.Stmt
+	insertProjectStmt             *sql.Stmt
+	insertQueueStmt               *sql.Stmt
+	insertQueueItemStmt           *sql.Stmt
+	insertSessionStmt             *sql.Stmt
+	insertSessionEventStmt        *sql.Stmt
+	insertSessionTimelineStmt     *sql.Stmt
+	insertTaskStmt                *sql.Stmt
+	insertTemplateStmt            *sql.Stmt
+	listActiveSessionsStmt        *sql.Stmt
+	listAuditEntriesStmt          *sql.Stmt
+	listChildTaskIDsStmt          *sql.Stmt
+	listEntityCountsStmt          *sql.Stmt
+	listEventsPageStmt            *sql.Stmt
+	listEventsPageDescStmt        *sql.Stmt
+	listEventsSinceStmt           *sql.Stmt
+	listEventsTypePageStmt        *sql.Stmt
+	listEventsTypePageDescStmt    *sql.Stmt
+	listFeatureFlagsStmt          *sql.Stmt
+	listProjectsStmt              *sql.Stmt
+	listProjectsPageStmt          *sql.Stmt
+	listProjectsPageDescStmt      *sql.Stmt
+	listQueueItemsStmt            *sql.Stmt
+	listRoleTemplatesPageStmt     *sql.Stmt
+	listRoleTemplatesPageDescStmt *sql.Stmt
+	listRootTasksStmt             *sql.Stmt
+	listSessionIDsOfTaskStmt      *sql.Stmt
+	listSessionsStmt              *sql.Stmt
+	listSessionsByProjectStmt     *sql.Stmt
+	listSessionsByStatusStmt      *sql.Stmt
+	listSessionsByTaskStmt        *sql.Stmt
+	listTaskIDsOfSessionStmt      *sql.Stmt
+	listTasksStmt                 *sql.Stmt
+	listTasksByParentStmt         *sql.Stmt
+	listTasksByProjectStmt        *sql.Stmt
+	listTasksByStatusStmt         *sql.Stmt
+	listTemplatesStmt             *sql.Stmt
+	listTemplatesPageStmt         *sql.Stmt
+	listTemplatesPageDescStmt     *sql.Stmt
+	listTimelinePageStmt          *sql.Stmt
+	listTimelinePageDescStmt      *sql.Stmt
+	listTimelineTypePageStmt      *sql.Stmt
+	listTimelineTypePageDescStmt  *sql.Stmt
+	projectHasSessionsStmt        *sql.Stmt
+	projectHasTasksStmt           *sql.Stmt
+	pruneAuditEntriesStmt         *sql.Stmt
+	pruneEventsStmt               *sql.Stmt
+	pruneIdempotencyKeysStmt      *sql.Stmt
+	putIdempotencyKeyStmt         *sql.Stmt
+	sessionExistsStmt             *sql.Stmt
+	setLinkSessionPosStmt         *sql.Stmt
+	setLinkTaskPosStmt            *sql.Stmt
+	setTaskSessionStatusStmt      *sql.Stmt
+	taskExistsStmt                *sql.Stmt
+	touchSessionStmt              *sql.Stmt
+	touchTaskStmt                 *sql.Stmt
+	updateProjectStmt             *sql.Stmt
+	updateQueueStmt               *sql.Stmt
+	updateQueueItemStmt           *sql.Stmt
+	updateSessionStmt             *sql.Stmt
+	updateTaskStmt                *sql.Stmt
+	updateTemplateStmt            *sql.Stmt
+	upsertFeatureFlagStmt         *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                        tx,
-		tx:                        tx,
-		deleteFeatureFlagStmt:     q.deleteFeatureFlagStmt,
-		deleteLinkStmt:            q.deleteLinkStmt,
-		deleteProjectStmt:         q.deleteProjectStmt,
-		deleteSessionStmt:         q.deleteSessionStmt,
-		deleteTaskStmt:            q.deleteTaskStmt,
-		deleteTemplateStmt:        q.deleteTemplateStmt,
-		detachChildTasksStmt:      q.detachChildTasksStmt,
-		eventSeqBoundsStmt:        q.eventSeqBoundsStmt,
-		firstTemplateOfRoleStmt:   q.firstTemplateOfRoleStmt,
-		getFeatureFlagStmt:        q.getFeatureFlagStmt,
-		getIdempotencyKeyStmt:     q.getIdempotencyKeyStmt,
-		getProjectStmt:            q.getProjectStmt,
-		getQueueStmt:              q.getQueueStmt,
-		getSessionStmt:            q.getSessionStmt,
-		getSessionHeadStmt:        q.getSessionHeadStmt,
-		getTaskStmt:               q.getTaskStmt,
-		getTaskRefStmt:            q.getTaskRefStmt,
-		getTemplateStmt:           q.getTemplateStmt,
-		insertAuditEntryStmt:      q.insertAuditEntryStmt,
-		insertEventStmt:           q.insertEventStmt,
-		insertLinkStmt:            q.insertLinkStmt,
-		insertProjectStmt:         q.insertProjectStmt,
-		insertQueueStmt:           q.insertQueueStmt,
-		insertQueueItemStmt:       q.insertQueueItemStmt,
-		insertSessionStmt:         q.insertSessionStmt,
-		insertSessionEventStmt:    q.insertSessionEventStmt,
-		insertSessionTimelineStmt: q.insertSessionTimelineStmt,
-		insertTaskStmt:            q.insertTaskStmt,
-		insertTemplateStmt:        q.insertTemplateStmt,
-		listActiveSessionsStmt:    q.listActiveSessionsStmt,
-		listAuditEntriesStmt:      q.listAuditEntriesStmt,
-		listChildTaskIDsStmt:      q.listChildTaskIDsStmt,
-		listEntityCountsStmt:      q.listEntityCountsStmt,
-		listEventsSinceStmt:       q.listEventsSinceStmt,
-		listFeatureFlagsStmt:      q.listFeatureFlagsStmt,
-		listProjectsStmt:          q.listProjectsStmt,
-		listQueueItemsStmt:        q.listQueueItemsStmt,
-		listRootTasksStmt:         q.listRootTasksStmt,
-		listSessionIDsOfTaskStmt:  q.listSessionIDsOfTaskStmt,
-		listSessionsStmt:          q.listSessionsStmt,
-		listSessionsByProjectStmt: q.listSessionsByProjectStmt,
-		listSessionsByStatusStmt:  q.listSessionsByStatusStmt,
-		listSessionsByTaskStmt:    q.listSessionsByTaskStmt,
-		listTaskIDsOfSessionStmt:  q.listTaskIDsOfSessionStmt,
-		listTasksStmt:             q.listTasksStmt,
-		listTasksByParentStmt:     q.listTasksByParentStmt,
-		listTasksByProjectStmt:    q.listTasksByProjectStmt,
-		listTasksByStatusStmt:     q.listTasksByStatusStmt,
-		listTemplatesStmt:         q.listTemplatesStmt,
-		projectHasSessionsStmt:    q.projectHasSessionsStmt,
-		projectHasTasksStmt:       q.projectHasTasksStmt,
-		pruneAuditEntriesStmt:     q.pruneAuditEntriesStmt,
-		pruneEventsStmt:           q.pruneEventsStmt,
-		pruneIdempotencyKeysStmt:  q.pruneIdempotencyKeysStmt,
-		putIdempotencyKeyStmt:     q.putIdempotencyKeyStmt,
-		sessionExistsStmt:         q.sessionExistsStmt,
-		setLinkSessionPosStmt:     q.setLinkSessionPosStmt,
-		setLinkTaskPosStmt:        q.setLinkTaskPosStmt,
-		setTaskSessionStatusStmt:  q.setTaskSessionStatusStmt,
-		taskExistsStmt:            q.taskExistsStmt,
-		touchSessionStmt:          q.touchSessionStmt,
-		touchTaskStmt:             q.touchTaskStmt,
-		updateProjectStmt:         q.updateProjectStmt,
-		updateQueueStmt:           q.updateQueueStmt,
-		updateQueueItemStmt:       q.updateQueueItemStmt,
-		updateSessionStmt:         q.updateSessionStmt,
-		updateTaskStmt:            q.updateTaskStmt,
-		updateTemplateStmt:        q.updateTemplateStmt,
-		upsertFeatureFlagStmt:     q.upsertFeatureFlagStmt,
+		db:                            tx,
+		tx:                            tx,
+		countEventsStmt:               q.countEventsStmt,
+		countEventsTypeStmt:           q.countEventsTypeStmt,
+		countProjectsStmt:             q.countProjectsStmt,
+		countRoleTemplatesStmt:        q.countRoleTemplatesStmt,
+		countTemplatesStmt:            q.countTemplatesStmt,
+		countTimelineStmt:             q.countTimelineStmt,
+		countTimelineTypeStmt:         q.countTimelineTypeStmt,
+		deleteFeatureFlagStmt:         q.deleteFeatureFlagStmt,
+		deleteLinkStmt:                q.deleteLinkStmt,
+		deleteProjectStmt:             q.deleteProjectStmt,
+		deleteSessionStmt:             q.deleteSessionStmt,
+		deleteTaskStmt:                q.deleteTaskStmt,
+		deleteTemplateStmt:            q.deleteTemplateStmt,
+		detachChildTasksStmt:          q.detachChildTasksStmt,
+		eventSeqBoundsStmt:            q.eventSeqBoundsStmt,
+		firstTemplateOfRoleStmt:       q.firstTemplateOfRoleStmt,
+		getFeatureFlagStmt:            q.getFeatureFlagStmt,
+		getIdempotencyKeyStmt:         q.getIdempotencyKeyStmt,
+		getProjectStmt:                q.getProjectStmt,
+		getQueueStmt:                  q.getQueueStmt,
+		getSessionStmt:                q.getSessionStmt,
+		getSessionHeadStmt:            q.getSessionHeadStmt,
+		getTaskStmt:                   q.getTaskStmt,
+		getTaskRefStmt:                q.getTaskRefStmt,
+		getTemplateStmt:               q.getTemplateStmt,
+		insertAuditEntryStmt:          q.insertAuditEntryStmt,
+		insertEventStmt:               q.insertEventStmt,
+		insertLinkStmt:                q.insertLinkStmt,
+		insertProjectStmt:             q.insertProjectStmt,
+		insertQueueStmt:               q.insertQueueStmt,
+		insertQueueItemStmt:           q.insertQueueItemStmt,
+		insertSessionStmt:             q.insertSessionStmt,
+		insertSessionEventStmt:        q.insertSessionEventStmt,
+		insertSessionTimelineStmt:     q.insertSessionTimelineStmt,
+		insertTaskStmt:                q.insertTaskStmt,
+		insertTemplateStmt:            q.insertTemplateStmt,
+		listActiveSessionsStmt:        q.listActiveSessionsStmt,
+		listAuditEntriesStmt:          q.listAuditEntriesStmt,
+		listChildTaskIDsStmt:          q.listChildTaskIDsStmt,
+		listEntityCountsStmt:          q.listEntityCountsStmt,
+		listEventsPageStmt:            q.listEventsPageStmt,
+		listEventsPageDescStmt:        q.listEventsPageDescStmt,
+		listEventsSinceStmt:           q.listEventsSinceStmt,
+		listEventsTypePageStmt:        q.listEventsTypePageStmt,
+		listEventsTypePageDescStmt:    q.listEventsTypePageDescStmt,
+		listFeatureFlagsStmt:          q.listFeatureFlagsStmt,
+		listProjectsStmt:              q.listProjectsStmt,
+		listProjectsPageStmt:          q.listProjectsPageStmt,
+		listProjectsPageDescStmt:      q.listProjectsPageDescStmt,
+		listQueueItemsStmt:            q.listQueueItemsStmt,
+		listRoleTemplatesPageStmt:     q.listRoleTemplatesPageStmt,
+		listRoleTemplatesPageDescStmt: q.listRoleTemplatesPageDescStmt,
+		listRootTasksStmt:             q.listRootTasksStmt,
+		listSessionIDsOfTaskStmt:      q.listSessionIDsOfTaskStmt,
+		listSessionsStmt:              q.listSessionsStmt,
+		listSessionsByProjectStmt:     q.listSessionsByProjectStmt,
+		listSessionsByStatusStmt:      q.listSessionsByStatusStmt,
+		listSessionsByTaskStmt:        q.listSessionsByTaskStmt,
+		listTaskIDsOfSessionStmt:      q.listTaskIDsOfSessionStmt,
+		listTasksStmt:                 q.listTasksStmt,
+		listTasksByParentStmt:         q.listTasksByParentStmt,
+		listTasksByProjectStmt:        q.listTasksByProjectStmt,
+		listTasksByStatusStmt:         q.listTasksByStatusStmt,
+		listTemplatesStmt:             q.listTemplatesStmt,
+		listTemplatesPageStmt:         q.listTemplatesPageStmt,
+		listTemplatesPageDescStmt:     q.listTemplatesPageDescStmt,
+		listTimelinePageStmt:          q.listTimelinePageStmt,
+		listTimelinePageDescStmt:      q.listTimelinePageDescStmt,
+		listTimelineTypePageStmt:      q.listTimelineTypePageStmt,
+		listTimelineTypePageDescStmt:  q.listTimelineTypePageDescStmt,
+		projectHasSessionsStmt:        q.projectHasSessionsStmt,
+		projectHasTasksStmt:           q.projectHasTasksStmt,
+		pruneAuditEntriesStmt:         q.pruneAuditEntriesStmt,
+		pruneEventsStmt:               q.pruneEventsStmt,
+		pruneIdempotencyKeysStmt:      q.pruneIdempotencyKeysStmt,
+		putIdempotencyKeyStmt:         q.putIdempotencyKeyStmt,
+		sessionExistsStmt:             q.sessionExistsStmt,
+		setLinkSessionPosStmt:         q.setLinkSessionPosStmt,
+		setLinkTaskPosStmt:            q.setLinkTaskPosStmt,
+		setTaskSessionStatusStmt:      q.setTaskSessionStatusStmt,
+		taskExistsStmt:                q.taskExistsStmt,
+		touchSessionStmt:              q.touchSessionStmt,
+		touchTaskStmt:                 q.touchTaskStmt,
+		updateProjectStmt:             q.updateProjectStmt,
+		updateQueueStmt:               q.updateQueueStmt,
+		updateQueueItemStmt:           q.updateQueueItemStmt,
+		updateSessionStmt:             q.updateSessionStmt,
+		updateTaskStmt:                q.updateTaskStmt,
+		updateTemplateStmt:            q.updateTemplateStmt,
+		upsertFeatureFlagStmt:         q.upsertFeatureFlagStmt,
 	}
 }

@@ -9,6 +9,17 @@ import (
 	"context"
 )
 
+const countProjects = `-- name: CountProjects :one
+SELECT COUNT(*) FROM projects
+`
+
+func (q *Queries) CountProjects(ctx context.Context) (int64, error) {
+	row := q.queryRow(ctx, q.countProjectsStmt, countProjects)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteProject = `-- name: DeleteProject :execrows
 DELETE FROM projects WHERE id = ?
 `
@@ -71,6 +82,98 @@ SELECT id, name, working_dir, description, created_at, updated_at FROM projects 
 
 func (q *Queries) ListProjects(ctx context.Context) ([]Project, error) {
 	rows, err := q.query(ctx, q.listProjectsStmt, listProjects)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Project{}
+	for rows.Next() {
+		var i Project
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.WorkingDir,
+			&i.Description,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listProjectsPage = `-- name: ListProjectsPage :many
+
+SELECT id, name, working_dir, description, created_at, updated_at FROM projects
+WHERE created_at >= ?1
+  AND (created_at > ?1 OR (created_at = ?1 AND id > ?2))
+ORDER BY created_at, id
+LIMIT ?3
+`
+
+type ListProjectsPageParams struct {
+	AfterAt int64
+	AfterID string
+	Lim     int64
+}
+
+// The v2 project list: one page in createdAt order, keyset-paginated on (created_at, id) through
+// projects_created. The first page passes the smallest (or, newest first, the largest) possible key, so
+// one query serves every page. created_at is also bounded on its own so that SQLite seeks the index.
+func (q *Queries) ListProjectsPage(ctx context.Context, arg ListProjectsPageParams) ([]Project, error) {
+	rows, err := q.query(ctx, q.listProjectsPageStmt, listProjectsPage, arg.AfterAt, arg.AfterID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Project{}
+	for rows.Next() {
+		var i Project
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.WorkingDir,
+			&i.Description,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listProjectsPageDesc = `-- name: ListProjectsPageDesc :many
+SELECT id, name, working_dir, description, created_at, updated_at FROM projects
+WHERE created_at <= ?1
+  AND (created_at < ?1 OR (created_at = ?1 AND id < ?2))
+ORDER BY created_at DESC, id DESC
+LIMIT ?3
+`
+
+type ListProjectsPageDescParams struct {
+	AfterAt int64
+	AfterID string
+	Lim     int64
+}
+
+func (q *Queries) ListProjectsPageDesc(ctx context.Context, arg ListProjectsPageDescParams) ([]Project, error) {
+	rows, err := q.query(ctx, q.listProjectsPageDescStmt, listProjectsPageDesc, arg.AfterAt, arg.AfterID, arg.Lim)
 	if err != nil {
 		return nil, err
 	}

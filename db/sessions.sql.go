@@ -10,6 +10,60 @@ import (
 	"database/sql"
 )
 
+const countEvents = `-- name: CountEvents :one
+SELECT COUNT(*) FROM session_events WHERE session_id = ?1
+`
+
+func (q *Queries) CountEvents(ctx context.Context, sessionID string) (int64, error) {
+	row := q.queryRow(ctx, q.countEventsStmt, countEvents, sessionID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countEventsType = `-- name: CountEventsType :one
+SELECT COUNT(*) FROM session_events WHERE session_id = ?1 AND type = ?2
+`
+
+type CountEventsTypeParams struct {
+	SessionID string
+	Type      string
+}
+
+func (q *Queries) CountEventsType(ctx context.Context, arg CountEventsTypeParams) (int64, error) {
+	row := q.queryRow(ctx, q.countEventsTypeStmt, countEventsType, arg.SessionID, arg.Type)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countTimeline = `-- name: CountTimeline :one
+SELECT COUNT(*) FROM session_timeline WHERE session_id = ?1
+`
+
+func (q *Queries) CountTimeline(ctx context.Context, sessionID string) (int64, error) {
+	row := q.queryRow(ctx, q.countTimelineStmt, countTimeline, sessionID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countTimelineType = `-- name: CountTimelineType :one
+SELECT COUNT(*) FROM session_timeline WHERE session_id = ?1 AND type = ?2
+`
+
+type CountTimelineTypeParams struct {
+	SessionID string
+	Type      string
+}
+
+func (q *Queries) CountTimelineType(ctx context.Context, arg CountTimelineTypeParams) (int64, error) {
+	row := q.queryRow(ctx, q.countTimelineTypeStmt, countTimelineType, arg.SessionID, arg.Type)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteSession = `-- name: DeleteSession :execrows
 DELETE FROM sessions WHERE id = ?
 `
@@ -227,6 +281,186 @@ func (q *Queries) ListActiveSessions(ctx context.Context) ([]ListActiveSessionsR
 			&i.TaskIds,
 			&i.Events,
 			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listEventsPage = `-- name: ListEventsPage :many
+SELECT seq, session_id, type, created_at, data FROM session_events
+WHERE session_id = ?1 AND seq > ?2
+ORDER BY seq
+LIMIT ?3
+`
+
+type ListEventsPageParams struct {
+	SessionID string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListEventsPage(ctx context.Context, arg ListEventsPageParams) ([]SessionEvent, error) {
+	rows, err := q.query(ctx, q.listEventsPageStmt, listEventsPage, arg.SessionID, arg.AfterSeq, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionEvent{}
+	for rows.Next() {
+		var i SessionEvent
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listEventsPageDesc = `-- name: ListEventsPageDesc :many
+SELECT seq, session_id, type, created_at, data FROM session_events
+WHERE session_id = ?1 AND seq < ?2
+ORDER BY seq DESC
+LIMIT ?3
+`
+
+type ListEventsPageDescParams struct {
+	SessionID string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListEventsPageDesc(ctx context.Context, arg ListEventsPageDescParams) ([]SessionEvent, error) {
+	rows, err := q.query(ctx, q.listEventsPageDescStmt, listEventsPageDesc, arg.SessionID, arg.AfterSeq, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionEvent{}
+	for rows.Next() {
+		var i SessionEvent
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listEventsTypePage = `-- name: ListEventsTypePage :many
+SELECT seq, session_id, type, created_at, data FROM session_events
+WHERE session_id = ?1 AND type = ?2 AND seq > ?3
+ORDER BY seq
+LIMIT ?4
+`
+
+type ListEventsTypePageParams struct {
+	SessionID string
+	Type      string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListEventsTypePage(ctx context.Context, arg ListEventsTypePageParams) ([]SessionEvent, error) {
+	rows, err := q.query(ctx, q.listEventsTypePageStmt, listEventsTypePage,
+		arg.SessionID,
+		arg.Type,
+		arg.AfterSeq,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionEvent{}
+	for rows.Next() {
+		var i SessionEvent
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listEventsTypePageDesc = `-- name: ListEventsTypePageDesc :many
+SELECT seq, session_id, type, created_at, data FROM session_events
+WHERE session_id = ?1 AND type = ?2 AND seq < ?3
+ORDER BY seq DESC
+LIMIT ?4
+`
+
+type ListEventsTypePageDescParams struct {
+	SessionID string
+	Type      string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListEventsTypePageDesc(ctx context.Context, arg ListEventsTypePageDescParams) ([]SessionEvent, error) {
+	rows, err := q.query(ctx, q.listEventsTypePageDescStmt, listEventsTypePageDesc,
+		arg.SessionID,
+		arg.Type,
+		arg.AfterSeq,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionEvent{}
+	for rows.Next() {
+		var i SessionEvent
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
 		); err != nil {
 			return nil, err
 		}
@@ -481,6 +715,190 @@ func (q *Queries) ListSessionsByTask(ctx context.Context, arg ListSessionsByTask
 			&i.TaskIds,
 			&i.Events,
 			&i.Timeline,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTimelinePage = `-- name: ListTimelinePage :many
+
+SELECT seq, session_id, type, created_at, data FROM session_timeline
+WHERE session_id = ?1 AND seq > ?2
+ORDER BY seq
+LIMIT ?3
+`
+
+type ListTimelinePageParams struct {
+	SessionID string
+	AfterSeq  int64
+	Lim       int64
+}
+
+// A session's timeline and event log (v2): one page in append order, keyset-paginated on seq through the
+// (session_id, seq) index, optionally of one type. The first page passes seq 0 (or, newest first, the
+// largest seq), so one query serves every page.
+func (q *Queries) ListTimelinePage(ctx context.Context, arg ListTimelinePageParams) ([]SessionTimeline, error) {
+	rows, err := q.query(ctx, q.listTimelinePageStmt, listTimelinePage, arg.SessionID, arg.AfterSeq, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionTimeline{}
+	for rows.Next() {
+		var i SessionTimeline
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTimelinePageDesc = `-- name: ListTimelinePageDesc :many
+SELECT seq, session_id, type, created_at, data FROM session_timeline
+WHERE session_id = ?1 AND seq < ?2
+ORDER BY seq DESC
+LIMIT ?3
+`
+
+type ListTimelinePageDescParams struct {
+	SessionID string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListTimelinePageDesc(ctx context.Context, arg ListTimelinePageDescParams) ([]SessionTimeline, error) {
+	rows, err := q.query(ctx, q.listTimelinePageDescStmt, listTimelinePageDesc, arg.SessionID, arg.AfterSeq, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionTimeline{}
+	for rows.Next() {
+		var i SessionTimeline
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTimelineTypePage = `-- name: ListTimelineTypePage :many
+SELECT seq, session_id, type, created_at, data FROM session_timeline
+WHERE session_id = ?1 AND type = ?2 AND seq > ?3
+ORDER BY seq
+LIMIT ?4
+`
+
+type ListTimelineTypePageParams struct {
+	SessionID string
+	Type      string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListTimelineTypePage(ctx context.Context, arg ListTimelineTypePageParams) ([]SessionTimeline, error) {
+	rows, err := q.query(ctx, q.listTimelineTypePageStmt, listTimelineTypePage,
+		arg.SessionID,
+		arg.Type,
+		arg.AfterSeq,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionTimeline{}
+	for rows.Next() {
+		var i SessionTimeline
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTimelineTypePageDesc = `-- name: ListTimelineTypePageDesc :many
+SELECT seq, session_id, type, created_at, data FROM session_timeline
+WHERE session_id = ?1 AND type = ?2 AND seq < ?3
+ORDER BY seq DESC
+LIMIT ?4
+`
+
+type ListTimelineTypePageDescParams struct {
+	SessionID string
+	Type      string
+	AfterSeq  int64
+	Lim       int64
+}
+
+func (q *Queries) ListTimelineTypePageDesc(ctx context.Context, arg ListTimelineTypePageDescParams) ([]SessionTimeline, error) {
+	rows, err := q.query(ctx, q.listTimelineTypePageDescStmt, listTimelineTypePageDesc,
+		arg.SessionID,
+		arg.Type,
+		arg.AfterSeq,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionTimeline{}
+	for rows.Next() {
+		var i SessionTimeline
+		if err := rows.Scan(
+			&i.Seq,
+			&i.SessionID,
+			&i.Type,
+			&i.CreatedAt,
+			&i.Data,
 		); err != nil {
 			return nil, err
 		}

@@ -9,6 +9,28 @@ import (
 	"context"
 )
 
+const countRoleTemplates = `-- name: CountRoleTemplates :one
+SELECT COUNT(*) FROM templates WHERE role = ?
+`
+
+func (q *Queries) CountRoleTemplates(ctx context.Context, role string) (int64, error) {
+	row := q.queryRow(ctx, q.countRoleTemplatesStmt, countRoleTemplates, role)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countTemplates = `-- name: CountTemplates :one
+SELECT COUNT(*) FROM templates
+`
+
+func (q *Queries) CountTemplates(ctx context.Context) (int64, error) {
+	row := q.queryRow(ctx, q.countTemplatesStmt, countTemplates)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteTemplate = `-- name: DeleteTemplate :execrows
 DELETE FROM templates WHERE id = ?
 `
@@ -87,12 +109,207 @@ func (q *Queries) InsertTemplate(ctx context.Context, arg InsertTemplateParams) 
 	return err
 }
 
+const listRoleTemplatesPage = `-- name: ListRoleTemplatesPage :many
+SELECT id, name, role, content, is_default, created_at, updated_at FROM templates
+WHERE role = ?1 AND created_at >= ?2
+  AND (created_at > ?2 OR (created_at = ?2 AND id > ?3))
+ORDER BY created_at, id
+LIMIT ?4
+`
+
+type ListRoleTemplatesPageParams struct {
+	Role    string
+	AfterAt int64
+	AfterID string
+	Lim     int64
+}
+
+func (q *Queries) ListRoleTemplatesPage(ctx context.Context, arg ListRoleTemplatesPageParams) ([]Template, error) {
+	rows, err := q.query(ctx, q.listRoleTemplatesPageStmt, listRoleTemplatesPage,
+		arg.Role,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Template{}
+	for rows.Next() {
+		var i Template
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Role,
+			&i.Content,
+			&i.IsDefault,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRoleTemplatesPageDesc = `-- name: ListRoleTemplatesPageDesc :many
+SELECT id, name, role, content, is_default, created_at, updated_at FROM templates
+WHERE role = ?1 AND created_at <= ?2
+  AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))
+ORDER BY created_at DESC, id DESC
+LIMIT ?4
+`
+
+type ListRoleTemplatesPageDescParams struct {
+	Role    string
+	AfterAt int64
+	AfterID string
+	Lim     int64
+}
+
+func (q *Queries) ListRoleTemplatesPageDesc(ctx context.Context, arg ListRoleTemplatesPageDescParams) ([]Template, error) {
+	rows, err := q.query(ctx, q.listRoleTemplatesPageDescStmt, listRoleTemplatesPageDesc,
+		arg.Role,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Template{}
+	for rows.Next() {
+		var i Template
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Role,
+			&i.Content,
+			&i.IsDefault,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTemplates = `-- name: ListTemplates :many
 SELECT id, name, role, content, is_default, created_at, updated_at FROM templates ORDER BY created_at, id
 `
 
 func (q *Queries) ListTemplates(ctx context.Context) ([]Template, error) {
 	rows, err := q.query(ctx, q.listTemplatesStmt, listTemplates)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Template{}
+	for rows.Next() {
+		var i Template
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Role,
+			&i.Content,
+			&i.IsDefault,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTemplatesPage = `-- name: ListTemplatesPage :many
+
+SELECT id, name, role, content, is_default, created_at, updated_at FROM templates
+WHERE created_at >= ?1
+  AND (created_at > ?1 OR (created_at = ?1 AND id > ?2))
+ORDER BY created_at, id
+LIMIT ?3
+`
+
+type ListTemplatesPageParams struct {
+	AfterAt int64
+	AfterID string
+	Lim     int64
+}
+
+// The v2 template list: one page in createdAt order, optionally of one role, keyset-paginated on
+// (created_at, id) through templates_created or templates_role_created (see ListProjectsPage).
+func (q *Queries) ListTemplatesPage(ctx context.Context, arg ListTemplatesPageParams) ([]Template, error) {
+	rows, err := q.query(ctx, q.listTemplatesPageStmt, listTemplatesPage, arg.AfterAt, arg.AfterID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Template{}
+	for rows.Next() {
+		var i Template
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Role,
+			&i.Content,
+			&i.IsDefault,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTemplatesPageDesc = `-- name: ListTemplatesPageDesc :many
+SELECT id, name, role, content, is_default, created_at, updated_at FROM templates
+WHERE created_at <= ?1
+  AND (created_at < ?1 OR (created_at = ?1 AND id < ?2))
+ORDER BY created_at DESC, id DESC
+LIMIT ?3
+`
+
+type ListTemplatesPageDescParams struct {
+	AfterAt int64
+	AfterID string
+	Lim     int64
+}
+
+func (q *Queries) ListTemplatesPageDesc(ctx context.Context, arg ListTemplatesPageDescParams) ([]Template, error) {
+	rows, err := q.query(ctx, q.listTemplatesPageDescStmt, listTemplatesPageDesc, arg.AfterAt, arg.AfterID, arg.Lim)
 	if err != nil {
 		return nil, err
 	}

@@ -93,3 +93,67 @@ INSERT INTO session_timeline (session_id, type, created_at, data) VALUES (?, ?, 
 SELECT sqlc.embed(s),
        CAST((SELECT json_group_array(l.task_id) FROM (SELECT task_id FROM task_sessions WHERE session_id = s.id ORDER BY session_pos) l) AS TEXT) AS task_ids
 FROM sessions s WHERE s.id = ?;
+
+-- A session's timeline and event log (v2): one page in append order, keyset-paginated on seq through the
+-- (session_id, seq) index, optionally of one type. The first page passes seq 0 (or, newest first, the
+-- largest seq), so one query serves every page.
+
+-- name: ListTimelinePage :many
+SELECT * FROM session_timeline
+WHERE session_id = sqlc.arg(session_id) AND seq > sqlc.arg(after_seq)
+ORDER BY seq
+LIMIT sqlc.arg(lim);
+
+-- name: ListTimelinePageDesc :many
+SELECT * FROM session_timeline
+WHERE session_id = sqlc.arg(session_id) AND seq < sqlc.arg(after_seq)
+ORDER BY seq DESC
+LIMIT sqlc.arg(lim);
+
+-- name: CountTimeline :one
+SELECT COUNT(*) FROM session_timeline WHERE session_id = sqlc.arg(session_id);
+
+-- name: ListTimelineTypePage :many
+SELECT * FROM session_timeline
+WHERE session_id = sqlc.arg(session_id) AND type = sqlc.arg(type) AND seq > sqlc.arg(after_seq)
+ORDER BY seq
+LIMIT sqlc.arg(lim);
+
+-- name: ListTimelineTypePageDesc :many
+SELECT * FROM session_timeline
+WHERE session_id = sqlc.arg(session_id) AND type = sqlc.arg(type) AND seq < sqlc.arg(after_seq)
+ORDER BY seq DESC
+LIMIT sqlc.arg(lim);
+
+-- name: CountTimelineType :one
+SELECT COUNT(*) FROM session_timeline WHERE session_id = sqlc.arg(session_id) AND type = sqlc.arg(type);
+
+-- name: ListEventsPage :many
+SELECT * FROM session_events
+WHERE session_id = sqlc.arg(session_id) AND seq > sqlc.arg(after_seq)
+ORDER BY seq
+LIMIT sqlc.arg(lim);
+
+-- name: ListEventsPageDesc :many
+SELECT * FROM session_events
+WHERE session_id = sqlc.arg(session_id) AND seq < sqlc.arg(after_seq)
+ORDER BY seq DESC
+LIMIT sqlc.arg(lim);
+
+-- name: CountEvents :one
+SELECT COUNT(*) FROM session_events WHERE session_id = sqlc.arg(session_id);
+
+-- name: ListEventsTypePage :many
+SELECT * FROM session_events
+WHERE session_id = sqlc.arg(session_id) AND type = sqlc.arg(type) AND seq > sqlc.arg(after_seq)
+ORDER BY seq
+LIMIT sqlc.arg(lim);
+
+-- name: ListEventsTypePageDesc :many
+SELECT * FROM session_events
+WHERE session_id = sqlc.arg(session_id) AND type = sqlc.arg(type) AND seq < sqlc.arg(after_seq)
+ORDER BY seq DESC
+LIMIT sqlc.arg(lim);
+
+-- name: CountEventsType :one
+SELECT COUNT(*) FROM session_events WHERE session_id = sqlc.arg(session_id) AND type = sqlc.arg(type);

@@ -16,3 +16,40 @@ UPDATE templates SET name = ?, content = ?, updated_at = ? WHERE id = ?;
 
 -- name: DeleteTemplate :execrows
 DELETE FROM templates WHERE id = ?;
+
+-- The v2 template list: one page in createdAt order, optionally of one role, keyset-paginated on
+-- (created_at, id) through templates_created or templates_role_created (see ListProjectsPage).
+
+-- name: ListTemplatesPage :many
+SELECT * FROM templates
+WHERE created_at >= sqlc.arg(after_at)
+  AND (created_at > sqlc.arg(after_at) OR (created_at = sqlc.arg(after_at) AND id > sqlc.arg(after_id)))
+ORDER BY created_at, id
+LIMIT sqlc.arg(lim);
+
+-- name: ListTemplatesPageDesc :many
+SELECT * FROM templates
+WHERE created_at <= sqlc.arg(after_at)
+  AND (created_at < sqlc.arg(after_at) OR (created_at = sqlc.arg(after_at) AND id < sqlc.arg(after_id)))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(lim);
+
+-- name: ListRoleTemplatesPage :many
+SELECT * FROM templates
+WHERE role = sqlc.arg(role) AND created_at >= sqlc.arg(after_at)
+  AND (created_at > sqlc.arg(after_at) OR (created_at = sqlc.arg(after_at) AND id > sqlc.arg(after_id)))
+ORDER BY created_at, id
+LIMIT sqlc.arg(lim);
+
+-- name: ListRoleTemplatesPageDesc :many
+SELECT * FROM templates
+WHERE role = sqlc.arg(role) AND created_at <= sqlc.arg(after_at)
+  AND (created_at < sqlc.arg(after_at) OR (created_at = sqlc.arg(after_at) AND id < sqlc.arg(after_id)))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(lim);
+
+-- name: CountTemplates :one
+SELECT COUNT(*) FROM templates;
+
+-- name: CountRoleTemplates :one
+SELECT COUNT(*) FROM templates WHERE role = ?;

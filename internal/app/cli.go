@@ -26,6 +26,10 @@ Commands:
   serve                 run the server (default)
   migrate up|down|status
                         apply, roll back one, or list database migrations
+  import --from DIR [--update] [--dry-run] [--json]
+                        import the TypeScript predecessor's data directory (server stopped)
+  backup FILE           write an online, integrity-checked copy of the database (server may run)
+  restore FILE          replace the database with a backup (server stopped; keeps the old one)
   flags list|set KEY on|off|unset KEY|import FILE
                         show or change feature flags (also while the server runs)
   openapi --version 1|2 print the OpenAPI document of an API version (YAML; --json for JSON)
@@ -56,6 +60,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return migrateCmd(args, stdout, stderr)
 	case "flags":
 		return flagsCmd(args, stdout, stderr)
+	case "import":
+		return importCmd(args, stdout, stderr)
+	case "backup":
+		return backupCmd(args, stdout, stderr)
+	case "restore":
+		return restoreCmd(args, stdout, stderr)
 	case "openapi":
 		return openapiCmd(args, stdout, stderr)
 	case "events-schema":
@@ -114,6 +124,16 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	ctx := context.Background()
+	// Changing the schema under a running server would break it: up and down take the database's lock
+	// (and refuse while a server holds it); status only reads.
+	if sub != "status" {
+		lock, err := store.LockDB(cfg.DBPath, "migrate")
+		if err != nil {
+			fmt.Fprintf(stderr, "maestro-server: %v\n", inUseHint(err))
+			return exitFail
+		}
+		defer func() { _ = lock.Unlock() }()
+	}
 	st, err := store.Open(ctx, store.Options{Path: cfg.DBPath, NoMigrate: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "maestro-server: %v\n", err)

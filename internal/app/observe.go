@@ -42,6 +42,23 @@ func registerStoreMetrics(reg prometheus.Registerer, st *store.Store, cfg *confi
 			return out, nil
 		}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: obs.Namespace, Name: "backups_total", ConstLabels: prometheus.Labels{"result": "success"},
+			Help: "Backups into DATA_DIR/backups taken by this process (scheduled and API), by result.",
+		}, func() float64 { return float64(svcs.Backups.Succeeded()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: obs.Namespace, Name: "backups_total", ConstLabels: prometheus.Labels{"result": "failure"},
+			Help: "Backups into DATA_DIR/backups taken by this process (scheduled and API), by result.",
+		}, func() float64 { return float64(svcs.Backups.Failed()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: obs.Namespace, Name: "backup_last_success_timestamp_seconds",
+			Help: "When the last successful backup of this process started (Unix seconds; 0 before the first).",
+		}, func() float64 {
+			if t := svcs.Backups.LastSuccess(); !t.IsZero() {
+				return float64(t.UnixMilli()) / 1000
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: obs.Namespace, Name: "audit_entries_written_total",
 			Help: "Audit log entries stored.",
 		}, func() float64 { return float64(svcs.Audit.Written()) }),

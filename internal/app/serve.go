@@ -52,7 +52,14 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	defer tracker.Close(2 * time.Second)
 	log := logger.Logger
 
-	st, err := store.Open(ctx, store.Options{Path: cfg.DBPath, Logger: log})
+	// The lock says "a server runs on this database": import and restore refuse while it is held, and a
+	// second server (or one started under a restore) refuses to start.
+	lock, err := store.LockDB(cfg.DBPath, "serve")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lock.Unlock() }()
+	st, err := store.Open(ctx, store.Options{Path: cfg.DBPath, Logger: log, BackupDir: cfg.BackupDir(), BackupKeep: cfg.BackupKeep})
 	if err != nil {
 		return err
 	}
@@ -100,7 +107,13 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	// The watcher records skills:changed through the store.
 	stopWatch := background(ctx, skillSet.Watch)
 	defer stopWatch()
-	components := map[string]maestro.HealthReporter{"database": st, "skills": skillSet}
+	// Scheduled backups (BACKUP_INTERVAL; off by default) write through the store's reader pool.
+	stopBackups := background(ctx, func(ctx context.Context) { svcs.Backups.Run(ctx, cfg.BackupInterval) })
+	defer stopBackups()
+	if cfg.BackupInterval > 0 {
+		log.Info("scheduled backups on", "interval", cfg.BackupInterval.String(), "dir", svcs.Backups.Dir(), "keep", cfg.BackupKeep)
+	}
+	components := map[string]maestro.HealthReporter{"database": st, "skills": skillSet, "backup": svcs.Backups}
 	if tracker != nil {
 		components["sentry"] = tracker
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	AuditRetention time.Duration
 	// ReadyMinDiskFreeMB is the free space /readyz requires on the database's filesystem.
 	ReadyMinDiskFreeMB int
+	// BackupInterval is how often the server takes a scheduled backup (0: never); BackupKeep how many
+	// backups DATA_DIR/backups keeps.
+	BackupInterval time.Duration
+	BackupKeep     int
 
 	// Ignored lists the predecessor's variables that were set but have no effect here.
 	Ignored []string
@@ -64,6 +68,9 @@ type Config struct {
 	// src is where the configuration came from, for Reload.
 	src *Source
 }
+
+// BackupDir is where backups go: DATA_DIR/backups.
+func (c *Config) BackupDir() string { return filepath.Join(c.DataDir, "backups") }
 
 // Addr is the listen address.
 func (c *Config) Addr() string {

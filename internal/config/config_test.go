@@ -167,3 +167,28 @@ func TestLoad_UnknownFlag(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestLoad_Backups(t *testing.T) {
+	t.Parallel()
+	c, err := Load(Source{Home: "/h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BackupInterval != 0 || c.BackupKeep != 7 || c.BackupDir() != "/h/.maestro/data/backups" {
+		t.Errorf("defaults: interval %s, keep %d, dir %s", c.BackupInterval, c.BackupKeep, c.BackupDir())
+	}
+	c, err = Load(Source{Home: "/h", LookupEnv: envOf("BACKUP_INTERVAL", "24h", "BACKUP_KEEP", "3", "DATA_DIR", "/d")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BackupInterval != 24*time.Hour || c.BackupKeep != 3 || c.BackupDir() != "/d/backups" {
+		t.Errorf("set: interval %s, keep %d, dir %s", c.BackupInterval, c.BackupKeep, c.BackupDir())
+	}
+	for _, bad := range [][]string{{"BACKUP_INTERVAL", "30s"}, {"BACKUP_INTERVAL", "daily"}, {"BACKUP_KEEP", "0"}} {
+		_, err := Load(Source{Home: "/h", LookupEnv: envOf(bad...)})
+		var probs Problems
+		if !errors.As(err, &probs) || !strings.HasPrefix(probs[0], bad[0]+"=") {
+			t.Errorf("%s=%s: %v", bad[0], bad[1], err)
+		}
+	}
+}

@@ -110,6 +110,17 @@ var settings = []setting{
 		Apply: func(c *Config, v string) (err error) { c.AuditRetention, err = durationMin(v, time.Hour); return }},
 	{Env: "READY_MIN_DISK_FREE_MB", Default: "64", Help: "/readyz fails when the database's filesystem has less free space than this (0 disables the check)",
 		Apply: func(c *Config, v string) (err error) { c.ReadyMinDiskFreeMB, err = intIn(v, 0, 1<<30); return }},
+	{Env: "BACKUP_INTERVAL", Default: "0", Help: "take an online backup into DATA_DIR/backups this often, e.g. 24h (0 turns scheduled backups off)",
+		Apply: func(c *Config, v string) (err error) {
+			if v == "0" || v == "" {
+				c.BackupInterval = 0
+				return nil
+			}
+			c.BackupInterval, err = durationMin(v, time.Minute)
+			return
+		}},
+	{Env: "BACKUP_KEEP", Default: "7", Help: "how many backups DATA_DIR/backups keeps (scheduled, API and pre-migration ones); the oldest are deleted",
+		Apply: func(c *Config, v string) (err error) { c.BackupKeep, err = intIn(v, 1, 1<<16); return }},
 }
 
 // defaultUIOrigins are the desktop UI's origins (DESIGN §5).

@@ -27,6 +27,10 @@ const (
 	// TaskSearch gates the full-text `q` parameter of the v2 task list: off answers a list with `q`
 	// with 404 FEATURE_DISABLED.
 	TaskSearch Key = "task-search"
+	// AdminData gates the data operations of the admin API: POST /api/v2/admin/backup and POST
+	// /api/v2/admin/import. Off: 404 FEATURE_DISABLED (the command-line backup, restore and import
+	// are not affected).
+	AdminData Key = "admin-data"
 )
 
 // Definition declares one flag.
@@ -47,6 +51,8 @@ var definitions = []Definition{
 		Description: "Replay of missed events on WebSocket connect (?since=). Off: one resync message, then live events."},
 	{Key: TaskSearch, Type: Boolean, Default: true,
 		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
+	{Key: AdminData, Type: Boolean, Default: true,
+		Description: "Backups and predecessor imports over HTTP (POST /api/v2/admin/backup, /api/v2/admin/import). Off: 404 FEATURE_DISABLED."},
 }
 
 // Definitions returns every flag's definition, in display order.

@@ -67,6 +67,9 @@ func buildEventsSchema() (*eventsSchema, error) {
 		oneOf = append(oneOf, map[string]any{"$ref": "#/$defs/" + key})
 	}
 	out.payloadDefs = reg.Map()
+	if err := describeMembers(out.payloadDefs, memberDocs); err != nil {
+		return nil, err
+	}
 	for n, s := range out.payloadDefs {
 		defs[n] = s
 	}
@@ -81,6 +84,32 @@ func buildEventsSchema() (*eventsSchema, error) {
 		"$defs": defs,
 	}
 	return out, nil
+}
+
+// memberDocs describes payload members whose meaning their name does not say. The domain types carry
+// no schema tags (maestro knows no wire format), so the descriptions are added here, by schema name and
+// member.
+var memberDocs = map[string]map[string]string{
+	"FlagUpdatedPayload": {"source": "Where the value comes from: db (set) or default (unset)."},
+}
+
+// describeMembers sets the descriptions of docs (memberDocs) on the payload schemas; a schema or member
+// that no longer exists is an error, so that a description cannot silently go stale.
+func describeMembers(defs map[string]*huma.Schema, docs map[string]map[string]string) error {
+	for name, members := range docs {
+		s, ok := defs[name]
+		if !ok {
+			return fmt.Errorf("events schema: no payload schema %q to describe", name)
+		}
+		for member, doc := range members {
+			p, ok := s.Properties[member]
+			if !ok {
+				return fmt.Errorf("events schema: payload %s has no member %q", name, member)
+			}
+			p.Description = doc
+		}
+	}
+	return nil
 }
 
 var eventsSchemaOnce = sync.OnceValues(func() ([]byte, error) {

@@ -110,7 +110,7 @@ type FlagUpdatedPayload struct {
 	Key       string `json:"key"`
 	Enabled   bool   `json:"enabled"`
 	Default   bool   `json:"default"`
-	Source    string `json:"source" doc:"Where the value comes from: db (set) or default (unset)."`
+	Source    string `json:"source"` // "db" (set) or "default" (unset)
 	UpdatedBy string `json:"updatedBy"`
 	UpdatedAt int64  `json:"updatedAt"`
 }
@@ -129,8 +129,9 @@ type SpawnPayload struct {
 	IsSpawnCreated  bool              `json:"_isSpawnCreated"`
 }
 
-// EventSpec documents one event type: its payload type and what emits it. The catalogue drives the
-// generated api/events.schema.json and the events page of the docs.
+// EventSpec documents one event type: its payload type and what emits it, named by use case and API
+// version (the API documents name the routes). The catalogue drives the generated
+// api/events.schema.json and the events page of the docs.
 type EventSpec struct {
 	Type      string
 	Payload   any
@@ -139,30 +140,30 @@ type EventSpec struct {
 
 // EventCatalog is every event the server broadcasts (SPEC §3 plus D14 and the server's own).
 var EventCatalog = []EventSpec{
-	{EventProjectCreated, Project{}, "POST /api/projects, POST /api/v2/projects; POST /api/v2/projects/import"},
-	{EventProjectUpdated, Project{}, "PUT /api/projects/{id}, PATCH /api/v2/projects/{id}"},
-	{EventProjectDeleted, IDPayload{}, "DELETE /api/projects/{id}, DELETE /api/v2/projects/{id}"},
-	{EventTaskCreated, Task{}, "POST /api/tasks, POST /api/v2/tasks; POST /api/v2/projects/import (per task)"},
-	{EventTaskUpdated, Task{}, "PATCH /api/tasks/{id}, PATCH /api/v2/tasks/{id}; task delete (each child made a root task, each task that depended on it); session PATCH of taskIds (each task whose list changed)"},
-	{EventTaskDeleted, IDPayload{}, "DELETE /api/tasks/{id}, DELETE /api/v2/tasks/{id}"},
-	{EventTaskSessionAdded, TaskSessionPayload{}, "POST /api/sessions (per task); POST /api/sessions/{id}/tasks/{taskId}, PUT /api/v2/sessions/{id}/tasks/{taskId}; spawn (per task)"},
-	{EventTaskSessionRemoved, TaskSessionPayload{}, "DELETE /api/sessions/{id}/tasks/{taskId} (v1 and v2)"},
-	{EventSessionCreated, Session{}, "POST /api/sessions, POST /api/v2/sessions (never spawn); POST /api/v2/projects/import (per session)"},
-	{EventSessionSpawn, SpawnPayload{}, "POST /api/sessions/spawn, POST /api/v2/sessions/spawn"},
-	{EventSessionUpdated, Session{}, "PATCH /api/sessions/{id} (v1 and v2); session events and timeline appends (v1 and v2); task timeline; spawn env update; link changes made from the task side"},
-	{EventSessionDeleted, IDPayload{}, "DELETE /api/sessions/{id}, DELETE /api/v2/sessions/{id}"},
-	{EventSessionTaskAdded, SessionTaskPayload{}, "POST /api/sessions/{id}/tasks/{taskId}, PUT /api/v2/sessions/{id}/tasks/{taskId}"},
-	{EventSessionTaskRemoved, SessionTaskPayload{}, "DELETE /api/sessions/{id}/tasks/{taskId} (v1 and v2)"},
-	{EventQueueCreated, QueueCreatedPayload{}, "spawn with strategy queue (v1 and v2); POST /api/v2/projects/import (per queue)"},
-	{EventQueueItemStarted, QueueItemPayload{}, "POST /api/sessions/{id}/queue/start (v1 and v2)"},
-	{EventQueueItemCompleted, QueueItemPayload{}, "POST /api/sessions/{id}/queue/complete (v1 and v2)"},
-	{EventQueueItemFailed, QueueItemFailedPayload{}, "POST /api/sessions/{id}/queue/fail (v1 and v2)"},
-	{EventQueueItemSkipped, QueueItemPayload{}, "POST /api/sessions/{id}/queue/skip (v1 and v2)"},
-	{EventQueueItemPushed, QueueItemPayload{}, "POST /api/sessions/{id}/queue/push (v1 and v2)"},
-	{EventTemplateCreated, TemplatePayload{}, "POST /api/templates, POST /api/v2/templates"},
-	{EventTemplateUpdated, TemplatePayload{}, "PUT /api/templates/{id}, PUT and PATCH /api/v2/templates/{id}"},
-	{EventTemplateReset, TemplatePayload{}, "POST /api/templates/{id}/reset (v1 and v2)"},
-	{EventTemplateDeleted, IDPayload{}, "DELETE /api/templates/{id}, DELETE /api/v2/templates/{id}"},
-	{EventSkillsChanged, SkillsChangedPayload{}, "a change in the skills directory (hot reload) or POST /api/skills/{id}/reload"},
-	{EventFlagUpdated, FlagUpdatedPayload{}, "PUT/DELETE /api/v2/flags/{key}; maestro-server flags set|unset|import"},
+	{EventProjectCreated, Project{}, "project create (v1, v2); project import"},
+	{EventProjectUpdated, Project{}, "project update (v1 PUT, v2 PATCH)"},
+	{EventProjectDeleted, IDPayload{}, "project delete (v1, v2)"},
+	{EventTaskCreated, Task{}, "task create (v1, v2); project import (per task)"},
+	{EventTaskUpdated, Task{}, "task update (v1, v2); task delete (each child made a root task, each task that depended on it); a session update of taskIds (each task whose list changed)"},
+	{EventTaskDeleted, IDPayload{}, "task delete (v1, v2)"},
+	{EventTaskSessionAdded, TaskSessionPayload{}, "session create (v1, per task); linking a task to a session (v1, v2); spawn (per task)"},
+	{EventTaskSessionRemoved, TaskSessionPayload{}, "unlinking a task from a session (v1, v2)"},
+	{EventSessionCreated, Session{}, "session create (v1, v2; never spawn); project import (per session)"},
+	{EventSessionSpawn, SpawnPayload{}, "spawn (v1, v2)"},
+	{EventSessionUpdated, Session{}, "session update (v1, v2); session event and timeline appends (v1, v2); task progress report; spawn env update; link changes made from the task side"},
+	{EventSessionDeleted, IDPayload{}, "session delete (v1, v2)"},
+	{EventSessionTaskAdded, SessionTaskPayload{}, "linking a task to a session (v1, v2)"},
+	{EventSessionTaskRemoved, SessionTaskPayload{}, "unlinking a task from a session (v1, v2)"},
+	{EventQueueCreated, QueueCreatedPayload{}, "spawn with strategy queue (v1, v2); project import (per queue)"},
+	{EventQueueItemStarted, QueueItemPayload{}, "queue start (v1, v2)"},
+	{EventQueueItemCompleted, QueueItemPayload{}, "queue complete (v1, v2)"},
+	{EventQueueItemFailed, QueueItemFailedPayload{}, "queue fail (v1, v2)"},
+	{EventQueueItemSkipped, QueueItemPayload{}, "queue skip (v1, v2)"},
+	{EventQueueItemPushed, QueueItemPayload{}, "queue push (v1, v2)"},
+	{EventTemplateCreated, TemplatePayload{}, "template create (v1, v2)"},
+	{EventTemplateUpdated, TemplatePayload{}, "template update (v1 PUT; v2 PUT and PATCH)"},
+	{EventTemplateReset, TemplatePayload{}, "template reset (v1, v2)"},
+	{EventTemplateDeleted, IDPayload{}, "template delete (v1, v2)"},
+	{EventSkillsChanged, SkillsChangedPayload{}, "a change in the skills directory (hot reload) or a skill reload (v1)"},
+	{EventFlagUpdated, FlagUpdatedPayload{}, "flag set or unset (v2; maestro-server flags set|unset|import)"},
 }

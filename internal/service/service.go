@@ -35,6 +35,10 @@ type Services struct {
 	Templates *Templates
 	// Audit is the audit log of mutating requests; its writer runs with Audit.Run.
 	Audit *Audit
+	// Predecessor imports the TypeScript predecessor's data directory.
+	Predecessor *Predecessor
+	// Backups takes online backups into the backups directory; its schedule runs with Backups.Run.
+	Backups *Backups
 }
 
 // New wires the services over st.
@@ -54,6 +58,9 @@ func New(st *store.Store, opts Options) *Services {
 		Queues:    &Queues{base: b},
 		Templates: &Templates{base: b},
 		Audit:     newAudit(b, opts.AuditRetention),
+
+		Predecessor: &Predecessor{base: b},
+		Backups:     newBackups(b),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -87,22 +88,52 @@ func unknownSort(sort string) error {
 }
 
 // createdOrder resolves the sort of a list keyed on (created_at, id) — projects, templates — into its
-// name ("" is createdAt), ORDER BY and keyset condition (arguments: created_at, created_at, id). The
-// first column is also bounded on its own, as in every keyset condition here (see taskSort.after).
-func createdOrder(sort string) (name, order, after string, err error) {
+// name ("" is createdAt) and whether it is newest first.
+func createdOrder(sort string) (name string, desc bool, err error) {
 	switch sort {
 	case "", maestro.SortCreatedAt:
-		return maestro.SortCreatedAt, "created_at, id", "created_at >= ? AND (created_at, id) > (?, ?)", nil
+		return maestro.SortCreatedAt, false, nil
 	case maestro.SortCreatedAtDesc:
-		return sort, "created_at DESC, id DESC", "created_at <= ? AND (created_at, id) < (?, ?)", nil
+		return sort, true, nil
 	}
-	return "", "", "", unknownSort(sort)
+	return "", false, unknownSort(sort)
+}
+
+// createdAfter is the (created_at, id) a page of such a list starts after: the cursor's, or for the
+// first page a key before every row (after every row, newest first), so that one query serves every
+// page.
+func createdAfter(after *keyset, desc bool) (int64, string) {
+	switch {
+	case after != nil:
+		return after.A, after.ID
+	case desc:
+		return math.MaxInt64, ""
+	}
+	return math.MinInt64, ""
+}
+
+// keysetPage fills page.Items and page.NextCursor from the rows of one page query, which selected at
+// most limit+1 rows: the row beyond limit is never kept; that it exists says there is a next page,
+// which starts after the last row kept. item converts one row and gives its keyset.
+func keysetPage[R, T any](page *maestro.Page[T], rows []R, limit int, sortName, filter string, item func(R) (T, keyset)) {
+	page.Items = make([]T, 0, min(len(rows), limit))
+	var last keyset
+	for i, r := range rows {
+		if i == limit {
+			last.Sort, last.Filter = sortName, filter
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		it, k := item(r)
+		page.Items = append(page.Items, it)
+		last = k
+	}
 }
 
 // countRows runs the COUNT(*) query of a page's total.
 func (q *Q) countRows(ctx context.Context, query string, args ...any) (*int64, error) {
 	var n int64
-	if err := q.x.QueryRowContext(q.c(ctx), query, args...).Scan(&n); err != nil {
+	if err := q.queryRowShape(ctx, query, args...).Scan(&n); err != nil {
 		return nil, mapErr(err)
 	}
 	return &n, nil
@@ -114,7 +145,7 @@ func (q *Q) countRows(ctx context.Context, query string, args ...any) (*int64, e
 // for one row more tells that without a second query.
 func readPage[T any](ctx context.Context, q *Q, page *maestro.Page[T], limit int, sortName, filter string,
 	scan func(*sql.Rows) (T, keyset, error), query string, args ...any) error {
-	rows, err := q.x.QueryContext(q.c(ctx), query, args...)
+	rows, err := q.queryShape(ctx, query, args...)
 	if err != nil {
 		return mapErr(err)
 	}

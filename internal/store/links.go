@@ -97,6 +97,13 @@ func (q *Q) ReplaceTasksOfSession(ctx context.Context, sessionID string, taskIDs
 // LinkAt links a task and a session at the given positions of each side's list, so that an import
 // restores both orders exactly. The pair must not be linked yet (it is ErrUnique otherwise).
 func (q *Q) LinkAt(ctx context.Context, taskID, sessionID string, taskPos, sessionPos int) error {
+	return q.LinkPositions(ctx, taskID, sessionID, &taskPos, &sessionPos)
+}
+
+// LinkPositions links a task and a session that are not linked yet (ErrUnique otherwise), placing the
+// link at taskPos of the task's list and sessionPos of the session's; a nil position appends the link
+// at the end of that side, as Link does.
+func (q *Q) LinkPositions(ctx context.Context, taskID, sessionID string, taskPos, sessionPos *int) error {
 	added, err := q.Link(ctx, taskID, sessionID)
 	if err != nil {
 		return err
@@ -104,8 +111,13 @@ func (q *Q) LinkAt(ctx context.Context, taskID, sessionID string, taskPos, sessi
 	if !added {
 		return ErrUnique
 	}
-	if err := mapErr(q.q.SetLinkTaskPos(q.c(ctx), db.SetLinkTaskPosParams{TaskPos: int64(taskPos), TaskID: taskID, SessionID: sessionID})); err != nil {
-		return err
+	if taskPos != nil {
+		if err := mapErr(q.q.SetLinkTaskPos(q.c(ctx), db.SetLinkTaskPosParams{TaskPos: int64(*taskPos), TaskID: taskID, SessionID: sessionID})); err != nil {
+			return err
+		}
 	}
-	return mapErr(q.q.SetLinkSessionPos(q.c(ctx), db.SetLinkSessionPosParams{SessionPos: int64(sessionPos), TaskID: taskID, SessionID: sessionID}))
+	if sessionPos != nil {
+		return mapErr(q.q.SetLinkSessionPos(q.c(ctx), db.SetLinkSessionPosParams{SessionPos: int64(*sessionPos), TaskID: taskID, SessionID: sessionID}))
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/maestro-hq/maestro-server/migrations"
@@ -55,11 +56,19 @@ func (s *Store) migrateUp(ctx context.Context, backup bool) error {
 		return nil
 	}
 	if current > 0 && backup {
-		dest := fmt.Sprintf("%s.pre-v%d-%s.bak", s.path, latest, s.now().UTC().Format("20060102T150405Z"))
-		if err := s.BackupTo(ctx, dest); err != nil {
+		// The backup goes where every other backup goes, under the same retention (BACKUP_KEEP).
+		dest := filepath.Join(s.backupDir, BackupFileName(s.now(), BackupKindPreMigration(latest)))
+		info, err := s.Backup(ctx, dest)
+		if err != nil {
 			return fmt.Errorf("store: backup before migrating: %w", err)
 		}
-		s.log.Info("backed up database before migrating", "backup", dest, "from_version", current, "to_version", latest)
+		s.log.Info("backed up database before migrating", "backup", info.Path, "size_bytes", info.SizeBytes,
+			"from_version", current, "to_version", latest)
+		if removed, err := PruneBackups(s.backupDir, s.backupKeep); err != nil {
+			s.log.Warn("pruning old backups failed", "dir", s.backupDir, "error", err)
+		} else if len(removed) > 0 {
+			s.log.Info("pruned old backups", "removed", removed)
+		}
 	}
 	_, err = s.MigrateUp(ctx)
 	return err
@@ -111,13 +120,4 @@ func (s *Store) MigrationStatuses(ctx context.Context) ([]MigrationStatus, error
 		})
 	}
 	return out, nil
-}
-
-// BackupTo writes a consistent copy of the live database to dest with VACUUM INTO. It runs on a reader
-// connection, so it sees one snapshot and does not block writers.
-func (s *Store) BackupTo(ctx context.Context, dest string) error {
-	if _, err := s.r.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
-		return fmt.Errorf("store: backup to %s: %w", dest, mapErr(err))
-	}
-	return nil
 }

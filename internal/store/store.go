@@ -32,7 +32,17 @@ type Options struct {
 	NoMigrate bool
 	// NoBackup skips the online backup taken before migrating a non-empty database (tests).
 	NoBackup bool
+	// BackupDir is where the backup before a migration goes (<dir of Path>/backups when empty), and
+	// BackupKeep how many backups that directory keeps (DefaultBackupKeep when zero).
+	BackupDir  string
+	BackupKeep int
 }
+
+// DefaultBackupKeep is how many backups the backups directory keeps unless told otherwise.
+const DefaultBackupKeep = 7
+
+// DefaultBackupDir is the backups directory of a data directory.
+func DefaultBackupDir(dataDir string) string { return filepath.Join(dataDir, "backups") }
 
 // Store is the database: a writer pool of one connection, through which every write transaction goes
 // in turn, and a reader pool for everything else. WAL lets readers run while the writer writes.
@@ -41,11 +51,16 @@ type Store struct {
 	// wq and rq hold every generated query prepared once (on the writer, and lazily on each reader
 	// connection): SQLite then never re-parses a statement, and an insert into tasks never recompiles its
 	// triggers. Until the schema is current (NoMigrate) they are unprepared.
-	wq, rq  *db.Queries
-	path    string
-	now     func() time.Time
-	log     *slog.Logger
-	writeMu chan struct{}
+	wq, rq *db.Queries
+	path   string
+	// backupDir and backupKeep place and retain the backup taken before a migration.
+	backupDir  string
+	backupKeep int
+	now        func() time.Time
+	log        *slog.Logger
+	writeMu    chan struct{}
+	// shapes are the prepared statements of the hand-built list queries (shapes.go).
+	shapes  shapes
 	pub     atomic.Pointer[publisherBox]
 	changes changeFeed
 	breaker *writeBreaker
@@ -84,6 +99,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.BackupDir == "" {
+		opts.BackupDir = DefaultBackupDir(filepath.Dir(opts.Path))
+	}
+	if opts.BackupKeep <= 0 {
+		opts.BackupKeep = DefaultBackupKeep
+	}
 	if opts.ReadConns <= 0 {
 		opts.ReadConns = max(4, 2*runtime.GOMAXPROCS(0))
 	}
@@ -114,6 +135,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 	s := &Store{
 		w: w, r: r, wq: db.New(w), rq: db.New(r), path: opts.Path, now: opts.Now, log: opts.Logger,
+		backupDir: opts.BackupDir, backupKeep: opts.BackupKeep,
 		writeMu: make(chan struct{}, 1),
 	}
 	s.writes, s.closed, s.writerDone = make(chan *writeReq, 4*maxBatch), make(chan struct{}), make(chan struct{})
@@ -156,6 +178,12 @@ func (s *Store) prepare(ctx context.Context) error {
 // layer's representation cache relies on to never serve a response from before a write it reported.
 func (s *Store) CommitSeq() uint64 { return s.commits.Load() }
 
+// BackupDir is the directory backups go to, and BackupKeep how many it keeps.
+func (s *Store) BackupDir() string { return s.backupDir }
+
+// BackupKeep is how many backups BackupDir keeps (BACKUP_KEEP).
+func (s *Store) BackupKeep() int { return s.backupKeep }
+
 // Path returns the database file path.
 func (s *Store) Path() string { return s.path }
 
@@ -179,6 +207,7 @@ func (s *Store) close() error {
 	<-s.writerDone
 	_ = s.wq.Close()
 	_ = s.rq.Close()
+	s.shapes.close()
 	_, cerr := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(cerr, s.r.Close(), s.w.Close())
 }

@@ -2,18 +2,18 @@ package store
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/maestro-hq/maestro-server/db"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
 // TemplatePage returns one page of templates in createdAt order (either direction), optionally of one
-// role, keyset-paginated on (created_at, id) through templates_created or templates_role_created.
-// Errors: VALIDATION_ERROR (a cursor of another query); the service has validated the sort.
+// role, keyset-paginated on (created_at, id) through templates_created or templates_role_created
+// (queries/templates.sql). Errors: VALIDATION_ERROR (a cursor of another query); the service has
+// validated the sort.
 func (q *Q) TemplatePage(ctx context.Context, tq maestro.TemplateQuery) (maestro.Page[maestro.Template], error) {
 	var page maestro.Page[maestro.Template]
-	sortName, order, afterCond, err := createdOrder(tq.Sort)
+	sortName, desc, err := createdOrder(tq.Sort)
 	if err != nil {
 		return page, err
 	}
@@ -22,28 +22,37 @@ func (q *Q) TemplatePage(ctx context.Context, tq maestro.TemplateQuery) (maestro
 	if err != nil {
 		return page, err
 	}
-	var conds []string
-	var args []any
-	if tq.Role != "" {
-		conds, args = append(conds, "role = ?"), append(args, tq.Role)
-	}
 	if tq.WithTotal {
-		if page.Total, err = q.countRows(ctx, "SELECT COUNT(*) FROM templates"+where(conds), args...); err != nil {
-			return page, err
+		var n int64
+		if tq.Role != "" {
+			n, err = q.q.CountRoleTemplates(q.c(ctx), tq.Role)
+		} else {
+			n, err = q.q.CountTemplates(q.c(ctx))
 		}
-	}
-	if after != nil {
-		conds, args = append(conds, afterCond), append(args, after.A, after.A, after.ID)
+		if err != nil {
+			return page, mapErr(err)
+		}
+		page.Total = &n
 	}
 	limit := pageLimit(tq.Limit)
-	args = append(args, limit+1)
-	err = readPage(ctx, q, &page, limit, sortName, filter, func(rows *sql.Rows) (maestro.Template, keyset, error) {
-		var r db.Template
-		if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Content, &r.IsDefault, &r.CreatedAt, &r.UpdatedAt); err != nil {
-			return maestro.Template{}, keyset{}, err
-		}
-		return templateFromRow(r), keyset{A: r.CreatedAt, ID: r.ID}, nil
-	}, "SELECT id, name, role, content, is_default, created_at, updated_at FROM templates"+where(conds)+
-		" ORDER BY "+order+" LIMIT ?", args...)
-	return page, err
+	at, id := createdAfter(after, desc)
+	lim := int64(limit) + 1
+	var rows []db.Template
+	switch {
+	case tq.Role != "" && desc:
+		rows, err = q.q.ListRoleTemplatesPageDesc(q.c(ctx), db.ListRoleTemplatesPageDescParams{Role: tq.Role, AfterAt: at, AfterID: id, Lim: lim})
+	case tq.Role != "":
+		rows, err = q.q.ListRoleTemplatesPage(q.c(ctx), db.ListRoleTemplatesPageParams{Role: tq.Role, AfterAt: at, AfterID: id, Lim: lim})
+	case desc:
+		rows, err = q.q.ListTemplatesPageDesc(q.c(ctx), db.ListTemplatesPageDescParams{AfterAt: at, AfterID: id, Lim: lim})
+	default:
+		rows, err = q.q.ListTemplatesPage(q.c(ctx), db.ListTemplatesPageParams{AfterAt: at, AfterID: id, Lim: lim})
+	}
+	if err != nil {
+		return page, mapErr(err)
+	}
+	keysetPage(&page, rows, limit, sortName, filter, func(r db.Template) (maestro.Template, keyset) {
+		return templateFromRow(r), keyset{A: r.CreatedAt, ID: r.ID}
+	})
+	return page, nil
 }

@@ -21,6 +21,8 @@ type Q struct {
 	// x runs the hand-written queries (dynamic list filters, full-text search) that sqlc cannot express,
 	// on the same connection or transaction as q.
 	x db.DBTX
+	// pooled says that x is the reader pool itself (Read), whose prepared list shapes queryShape uses.
+	pooled bool
 }
 
 // c returns the context a query should run under. Inside a write transaction it is ctx without its
@@ -35,7 +37,7 @@ func (q *Q) c(ctx context.Context) context.Context {
 
 // Read returns a Q on the reader pool, for reads outside any transaction.
 func (s *Store) Read() *Q {
-	return &Q{q: s.rq, s: s, x: s.r}
+	return &Q{q: s.rq, s: s, x: s.r, pooled: true}
 }
 
 // InTx runs fn in one write transaction and commits it when fn returns nil; any error (or panic) rolls

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/wire"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 )
@@ -77,28 +78,25 @@ func registerAdmin(api huma.API, d Deps) {
 	}
 
 	h := adminV2{d: d, level: level}
-	huma.Register(api, ungated(huma.Operation{
-		OperationID: "v2-get-log-level", Method: http.MethodGet, Path: Prefix + "/admin/log-level", Tags: []string{tag},
-		Summary:     "Get the log level",
-		Description: "The minimum level the server logs right now (set at start by LOG_LEVEL, changed by PUT or SIGHUP).",
-	}), h.getLogLevel)
+	// Admin operations are never gated, so they do not document v2's 404 FEATURE_DISABLED: they are
+	// built with wire.Op directly rather than op().
+	huma.Register(api, ungated(wire.Op("v2-get-log-level", http.MethodGet, Prefix+"/admin/log-level", tag,
+		"Get the log level",
+		"The minimum level the server logs right now (set at start by LOG_LEVEL, changed by PUT or SIGHUP).", nil)),
+		h.getLogLevel)
 
-	huma.Register(api, ungated(huma.Operation{
-		OperationID: "v2-set-log-level", Method: http.MethodPut, Path: Prefix + "/admin/log-level", Tags: []string{tag},
-		Summary: "Change the log level",
-		Description: "Changes the minimum level logged, at once and for every log destination, until the next change, " +
-			"SIGHUP (which re-applies LOG_LEVEL from the configuration) or restart. The change is logged and audited.",
-		MaxBodyBytes: maestro.MaxBodyBytes,
-	}), h.setLogLevel)
+	huma.Register(api, ungated(wire.Op("v2-set-log-level", http.MethodPut, Prefix+"/admin/log-level", tag,
+		"Change the log level",
+		"Changes the minimum level logged, at once and for every log destination, until the next change, "+
+			"SIGHUP (which re-applies LOG_LEVEL from the configuration) or restart. The change is logged and audited.", nil)),
+		h.setLogLevel)
 
-	huma.Register(api, ungated(huma.Operation{
-		OperationID: "v2-list-audit", Method: http.MethodGet, Path: Prefix + "/admin/audit", Tags: []string{tag},
-		Summary: "List the audit log",
-		Description: "Every mutating request (POST, PUT, PATCH, DELETE), refused ones included, newest first: when, " +
-			"who (actor), method, route template, the entity acted on, the status and the request id. Cursor-paginated; " +
-			"entries older than AUDIT_RETENTION (default 90 days) are pruned.",
-		Errors: []int{http.StatusUnprocessableEntity},
-	}), h.listAudit)
+	huma.Register(api, ungated(wire.Op("v2-list-audit", http.MethodGet, Prefix+"/admin/audit", tag,
+		"List the audit log",
+		"Every mutating request (POST, PUT, PATCH, DELETE), refused ones included, newest first: when, "+
+			"who (actor), method, route template, the entity acted on, the status and the request id. Cursor-paginated; "+
+			"entries older than AUDIT_RETENTION (default 90 days) are pruned.", []int{http.StatusUnprocessableEntity})),
+		h.listAudit)
 }
 
 func (h adminV2) getLogLevel(ctx context.Context, _ *struct{}) (*logLevelOutput, error) {

@@ -56,6 +56,7 @@ func Register(api huma.API, d Deps) {
 	registerTasks(api, d)
 	registerSkills(api, d)
 	registerAdmin(api, d)
+	registerAdminData(api, d)
 	registerEvents(api, d)
 	registerSessions(api, d)
 	registerSpawn(api, d)

@@ -17,9 +17,9 @@ var (
 	taskPriorities = []string{maestro.PriorityLow, maestro.PriorityMedium, maestro.PriorityHigh,
 		maestro.PriorityCritical}
 	taskSessionStatuses = []string{"queued", "working", "needs_input", "blocked", "completed", "failed", "skipped"}
-	taskSorts           = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc, maestro.SortUpdatedAt,
-		maestro.SortUpdatedAtDesc, maestro.SortPriority, maestro.SortPriorityDesc, maestro.SortRelevance}
-	projectSorts    = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc}
+	// The sort lists are the domain's (the service checks them too).
+	taskSorts       = maestro.TaskSorts
+	projectSorts    = maestro.CreatedSorts
 	sessionStatuses = []string{maestro.SessionSpawning, maestro.SessionIdle, maestro.SessionWorking,
 		maestro.SessionRunning, maestro.SessionCompleted, maestro.SessionFailed, maestro.SessionStopped}
 	sessionStrategies = []string{maestro.StrategySimple, maestro.StrategyQueue}
@@ -76,27 +76,10 @@ func (ProjectSort) Schema(huma.Registry) *huma.Schema {
 	return enumSchema("Sort order; a leading - reverses it. Default createdAt (oldest first).", projectSorts)
 }
 
-func strs[T ~string](in []T) []string {
-	out := make([]string, len(in))
-	for i, v := range in {
-		out[i] = string(v)
-	}
-	return out
-}
-
-func strPtr[T ~string](p *T) *string {
-	if p == nil {
-		return nil
-	}
-	s := string(*p)
-	return &s
-}
-
 var (
-	sessionSorts = []string{maestro.SortStartedAt, maestro.SortStartedAtDesc, maestro.SortLastActivity,
-		maestro.SortLastActivityDesc}
-	entrySorts    = []string{maestro.SortAppended, maestro.SortAppendedDesc}
-	templateSorts = []string{maestro.SortCreatedAt, maestro.SortCreatedAtDesc}
+	sessionSorts  = maestro.SessionSorts
+	entrySorts    = maestro.EntrySorts
+	templateSorts = maestro.CreatedSorts
 	roles         = []string{maestro.RoleWorker, maestro.RoleOrchestrator}
 	spawnSources  = []string{maestro.SpawnSourceUI, maestro.SpawnSourceSession}
 	queueStatuses = []string{maestro.QueueQueued, maestro.QueueProcessing, maestro.QueueCompleted,

@@ -88,36 +88,27 @@ type eventsV2 struct {
 
 func registerEvents(api huma.API, d Deps) {
 	h := eventsV2{events: d.Events}
-	huma.Register(api, huma.Operation{
-		OperationID: "v2-list-events",
-		Method:      http.MethodGet,
-		Path:        Prefix + "/events",
-		Tags:        []string{"Events"},
-		Summary:     "Read the event log",
-		Description: "The durable event log over HTTP: the same events, in the same envelope, as the WebSocket " +
-			"stream at `/api/v2/events/stream`. Events are retained for EVENT_RETENTION (7 days by default), and " +
-			"the newest 10,000 always are. Page with `cursor`; when `resync` is true, events after your " +
+	const tag = "Events"
+	huma.Register(api, op("list-events", http.MethodGet, Prefix+"/events", tag, "Read the event log",
+		"The durable event log over HTTP: the same events, in the same envelope, as the WebSocket "+
+			"stream at `/api/v2/events/stream`. Events are retained for EVENT_RETENTION (7 days by default), and "+
+			"the newest 10,000 always are. Page with `cursor`; when `resync` is true, events after your "+
 			"position are gone: refetch your state and continue from `nextCursor`.",
-		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
-	}, h.listEvents)
+		http.StatusNotFound, http.StatusUnprocessableEntity),
+		h.listEvents)
 
-	huma.Register(api, huma.Operation{
-		OperationID: "v2-event-stream",
-		Method:      http.MethodGet,
-		Path:        Prefix + "/events/stream",
-		Tags:        []string{"Events"},
-		Summary:     "Stream events (WebSocket)",
-		Description: "A WebSocket: connect with an `Upgrade: websocket` request. Each message is " +
-			"`{\"seq\",\"type\",\"data\",\"timestamp\",\"requestId\"?}`, in seq order, each event once. Send " +
-			"`{\"type\":\"ping\"}` to get `{\"type\":\"pong\",\"timestamp\"}` after every event published before " +
-			"the ping. Reconnect with `since` = the last seq received to miss nothing. A client too slow to keep " +
-			"up is closed with 1008; shutdown closes with 1001; switching streaming off (flag ws-streaming) " +
-			"closes with 1013 and refuses new upgrades with 503. permessage-deflate is negotiated when offered. " +
+	stream := op("event-stream", http.MethodGet, Prefix+"/events/stream", tag, "Stream events (WebSocket)",
+		"A WebSocket: connect with an `Upgrade: websocket` request. Each message is "+
+			"`{\"seq\",\"type\",\"data\",\"timestamp\",\"requestId\"?}`, in seq order, each event once. Send "+
+			"`{\"type\":\"ping\"}` to get `{\"type\":\"pong\",\"timestamp\"}` after every event published before "+
+			"the ping. Reconnect with `since` = the last seq received to miss nothing. A client too slow to keep "+
+			"up is closed with 1008; shutdown closes with 1001; switching streaming off (flag ws-streaming) "+
+			"closes with 1013 and refuses new upgrades with 503. permessage-deflate is negotiated when offered. "+
 			"A request without the upgrade gets 426.",
-		// Documents the handshake's success; this handler itself only ever answers 426.
-		DefaultStatus: http.StatusSwitchingProtocols,
-		Errors:        []int{http.StatusNotFound, http.StatusUpgradeRequired, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
-	}, h.eventStream)
+		http.StatusNotFound, http.StatusUpgradeRequired, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusServiceUnavailable)
+	// Documents the handshake's success; this handler itself only ever answers 426.
+	stream.DefaultStatus = http.StatusSwitchingProtocols
+	huma.Register(api, stream, h.eventStream)
 }
 
 func (h eventsV2) listEvents(ctx context.Context, in *eventListInput) (*eventPageOutput, error) {

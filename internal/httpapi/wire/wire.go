@@ -60,11 +60,27 @@ func StringPtr[T ~string](p *T) *string {
 // the body. A body sent without a length is bounded as it is read (by huma, and by the v2 idempotency
 // middleware).
 func LimitBody(ctx huma.Context, next func(huma.Context)) {
-	if limit := ctx.Operation().MaxBodyBytes; limit > 0 {
-		if n, err := strconv.ParseInt(ctx.Header("Content-Length"), 10, 64); err == nil && n > limit {
-			apierr.WriteContext(ctx, maestro.Errorf(maestro.CodePayloadTooLarge, "request body is larger than %d bytes", limit))
-			return
-		}
+	if limit := ctx.Operation().MaxBodyBytes; limit > 0 && declaredLength(ctx) > limit {
+		apierr.WriteContext(ctx, maestro.Errorf(maestro.CodePayloadTooLarge, "request body is larger than %d bytes", limit))
+		return
 	}
 	next(ctx)
+}
+
+// declaredLength is the request's Content-Length, or -1 when it declared none. It reads the request
+// itself where the adapter offers it (humago does): a request made in-process may carry the length
+// without the header.
+func declaredLength(ctx huma.Context) int64 {
+	if u, ok := ctx.(interface {
+		Unwrap() (*http.Request, http.ResponseWriter)
+	}); ok {
+		if r, _ := u.Unwrap(); r != nil {
+			return r.ContentLength
+		}
+	}
+	n, err := strconv.ParseInt(ctx.Header("Content-Length"), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
