@@ -35,7 +35,6 @@ type httpFixture struct {
 	taskIDs         []string
 	writeProjectID  string // where writes go, so the listed project keeps its size
 	searchProjectID string // -search-size tasks whose titles carry searchWords
-	createBody      []byte
 }
 
 // searchWords are spread over the search project's titles: each matches 1/len of them.
