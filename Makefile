@@ -9,7 +9,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/maestro-hq/maestro-server/internal/app.Version=$(VERSION)
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean docs-check vendor-docs
+.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean docs-check vendor-docs fuzz
 
 ## run: start the server on 127.0.0.1:3000 with its SQLite file under DATA_DIR (default ~/.maestro/data)
 run:
@@ -76,6 +76,17 @@ bench: build
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 $(BENCH_FLAGS)
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 -compress $(BENCH_FLAGS)
 	./bin/maestro-bench scale -server $(BIN) -tasks $(SCALE_TASKS)
+
+## fuzz: run each native fuzz target (request decoding of v1 and v2 bodies and of list queries) for
+## FUZZTIME (default 30s); their seed corpus already runs in `make test`. New failing inputs are kept in
+## internal/httpapi/testdata/fuzz/ (commit them: they then run in `make test` too).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzV1Body FuzzV2Body FuzzQuery
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$t for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/httpapi/ || exit 1; \
+	done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

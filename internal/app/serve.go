@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	}
 	srv := httpapi.New(httpapi.Options{
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
-		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
+		CORSOrigins: cfg.CORSOrigins, AllowedHosts: cfg.HostNames(), ShutdownTimeout: cfg.ShutdownTimeout,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxInFlight: cfg.MaxInFlight,
 		RequestTimeout: cfg.RequestTimeout,
 		CommitSeq:      st.CommitSeq, ResponseCacheBytes: int64(cfg.ResponseCacheMB) << 20,

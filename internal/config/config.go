@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,8 +51,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
 	WSOrigins       []string
-	EventRetention  time.Duration
-	Environment     string
+	// AllowedHosts are the extra names the Host header may carry (ALLOWED_HOSTS); "*" allows any.
+	AllowedHosts   []string
+	EventRetention time.Duration
+	Environment    string
 	// AuditRetention is how long audit log entries are kept.
 	AuditRetention time.Duration
 	// ReadyMinDiskFreeMB is the free space /readyz requires on the database's filesystem.
@@ -79,6 +83,19 @@ func (c *Config) Addr() string {
 
 // IsLoopback reports whether Host only accepts connections from this machine.
 func (c *Config) IsLoopback() bool { return isLoopbackHost(c.Host) }
+
+// HostNames are the names the Host header of a request may carry besides loopback ones (which are
+// always allowed): HOST when it is a specific address or name, SERVER_URL's host, and ALLOWED_HOSTS.
+func (c *Config) HostNames() []string {
+	var out []string
+	if h := c.Host; h != "" && !isUnspecified(h) {
+		out = append(out, h)
+	}
+	if u, err := url.Parse(c.ServerURL); err == nil && u.Hostname() != "" {
+		out = append(out, u.Hostname())
+	}
+	return append(out, c.AllowedHosts...)
+}
 
 // Problems is every reason a configuration was refused, one per line.
 type Problems []string
@@ -244,6 +261,9 @@ func (c *Config) validate() Problems {
 	var probs Problems
 	if !c.IsLoopback() && c.APIToken == "" {
 		probs = append(probs, fmt.Sprintf("HOST=%q is reachable from other machines: set MAESTRO_API_TOKEN (or MAESTRO_API_TOKEN_FILE) to bind it, or use 127.0.0.1", c.Host))
+	}
+	if c.APIToken == "" && slices.Contains(c.AllowedHosts, "*") {
+		probs = append(probs, "ALLOWED_HOSTS=\"*\" lets any web page reach this server through DNS rebinding: set MAESTRO_API_TOKEN too, or list the host names")
 	}
 	if strings.ContainsAny(c.DBPath, "?#") {
 		probs = append(probs, fmt.Sprintf("DB_PATH=%q: must not contain '?' or '#'", c.DBPath))

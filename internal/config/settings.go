@@ -102,6 +102,8 @@ var settings = []setting{
 		Apply: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = durationMin(v, 0); return }},
 	{Env: "CORS_ORIGINS", Default: defaultUIOrigins, Help: "comma-separated origins allowed by CORS (* wildcards a port: http://localhost:*)",
 		Apply: func(c *Config, v string) error { c.CORSOrigins = list(v); return noStar(c.CORSOrigins) }},
+	{Env: "ALLOWED_HOSTS", Default: "", Help: "comma-separated host names requests may address besides loopback, HOST and SERVER_URL's host (DNS rebinding guard; * allows any, only with MAESTRO_API_TOKEN)",
+		Apply: func(c *Config, v string) error { c.AllowedHosts = list(v); return hostNames(c.AllowedHosts) }},
 	{Env: "WS_ORIGINS", Default: defaultUIOrigins, Help: "comma-separated origins allowed to open WebSockets (requests without Origin always are)",
 		Apply: func(c *Config, v string) error { c.WSOrigins = list(v); return nil }},
 	{Env: "EVENT_RETENTION", Default: "168h", Help: "how long events stay replayable (the newest 10,000 always are)",
@@ -231,6 +233,20 @@ func list(v string) []string {
 		}
 	}
 	return out
+}
+
+// hostNames checks ALLOWED_HOSTS entries: host names or addresses, without scheme, path or port ("*" is
+// checked against the token in validate).
+func hostNames(hosts []string) error {
+	for _, h := range hosts {
+		if h == "*" {
+			continue
+		}
+		if strings.ContainsAny(h, "/:@ ") && net.ParseIP(strings.Trim(h, "[]")) == nil {
+			return fmt.Errorf("%q: list bare host names or addresses, without scheme, port or path", h)
+		}
+	}
+	return nil
 }
 
 func noStar(origins []string) error {

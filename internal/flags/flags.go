@@ -31,6 +31,9 @@ const (
 	// /api/v2/admin/import. Off: 404 FEATURE_DISABLED (the command-line backup, restore and import
 	// are not affected).
 	AdminData Key = "admin-data"
+	// DocsLogin gates the docs login (/docs?token=… trading the API token for a docs cookie): off, the
+	// docs pages need the bearer header like the rest of the API when a token is configured.
+	DocsLogin Key = "docs-login"
 )
 
 // Definition declares one flag.
@@ -53,6 +56,8 @@ var definitions = []Definition{
 		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
 	{Key: AdminData, Type: Boolean, Default: true,
 		Description: "Backups and predecessor imports over HTTP (POST /api/v2/admin/backup, /api/v2/admin/import). Off: 404 FEATURE_DISABLED."},
+	{Key: DocsLogin, Type: Boolean, Default: true,
+		Description: "Docs login with a token: /docs?token=… sets a cookie that opens the docs pages only. Off: the docs need the bearer header."},
 }
 
 // Definitions returns every flag's definition, in display order.

@@ -1,5 +1,7 @@
-// Package httpapi is the HTTP side of the server: the handler chain (request IDs, recovery, CORS,
-// auth, API-version routing, body limits), the router that serves v1 at /api/v1 and at the unversioned
+// Package httpapi is the HTTP side of the server: the handler chain (request IDs, recovery, the guards
+// against a hostile browser page — Host and cross-origin checks, guard.go — CORS, auth, API-version
+// routing, reading and checking request bodies before they take an in-flight slot, body.go, load
+// shedding), the router that serves v1 at /api/v1 and at the unversioned
 // /api, JSON 404s for everything unknown, and the server lifecycle with graceful shutdown.
 //
 // GETs of the reads that depend only on the database and the flags are answered from the
@@ -7,7 +9,8 @@
 //
 // It also holds the observability layers every request goes through (access log, metrics, audit,
 // panic recovery with error tracking; observe.go), /metrics, the probes /healthz and /readyz, and the
-// offline documentation (docs pages, embedded Swagger UI, the events JSON Schema).
+// offline documentation (docs pages, embedded Swagger UI, the events JSON Schema) with its cookie login
+// under a token (docslogin.go).
 //
 // Operations themselves live in v1/ (and v2/); error rendering lives in internal/apierr (shared with internal/ws). This package must not
 // contain business rules.
