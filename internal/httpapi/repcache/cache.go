@@ -315,6 +315,11 @@ func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry) {
 		}
 	}
 	h.Set("ETag", etag)
+	if h.Get("Cache-Control") == "" {
+		// A browser may keep the response, but must ask again (If-None-Match) before each use: the
+		// ETag alone would let it apply heuristic freshness.
+		h.Set("Cache-Control", "no-cache")
+	}
 	if notModified(r.Header.Get("If-None-Match"), etag) {
 		h.Del("Content-Type")
 		h.Del("Content-Length")

@@ -94,6 +94,7 @@ func TestCache_ServesUntilTheNextCommit(t *testing.T) {
 		t.Fatalf("a hit must record the route and params as the router would: %q %v", again.route, again.params)
 	}
 	if again.header.Get("Content-Type") != "application/json" || again.header.Get("ETag") == "" ||
+		first.header.Get("Cache-Control") != "no-cache" || again.header.Get("Cache-Control") != "no-cache" ||
 		again.header.Get("ETag") != first.header.Get("ETag") || again.header.Get("Content-Length") != strconv.Itoa(len(first.body)) {
 		t.Fatalf("headers differ between miss and hit: %v vs %v", first.header, again.header)
 	}

@@ -7,6 +7,7 @@
 // can never be answered from before that write. Nothing else is cached: the reads it serves depend only
 // on the database, and errors, other statuses and other routes pass through untouched.
 //
-// Cached responses carry a strong ETag (a hash of their bytes), and a request whose If-None-Match names
-// it is answered 304 without a body.
+// Cached responses carry a strong ETag (a hash of their bytes) and, unless the handler chose otherwise,
+// Cache-Control: no-cache (a browser revalidates before each use); a request whose If-None-Match names
+// the ETag is answered 304 without a body.
 package repcache
