@@ -63,14 +63,15 @@ lint:
 	@$(GO) vet ./... && $(STATICCHECK) ./...
 
 ## bench: the performance figures of DESIGN §10, each against a server it starts on loopback and stops:
-## REST throughput (health, GET task, POST task, list of 1,000), the handler cost without the network,
+## one Markdown table of REST rows (health, GET task, list of 1,000, POST task, the mixed CLI workload, v2
+## page and search), each a ratio to a ceiling measured in the same run; the handler cost without the network,
 ## WebSocket fan-out to 1,000 clients (without and with permessage-deflate offered), and start-up time
 ## and memory over 1M tasks (SCALE_TASKS; building that database takes a few minutes).
 BENCH_FLAGS ?=
 SCALE_TASKS ?= 1000000
 bench: build
 	$(GO) build -o bin/maestro-bench ./cmd/maestro-bench
-	./bin/maestro-bench http -server $(BIN) -duration 5s
+	./bin/maestro-bench http -server $(BIN) -duration 3s
 	$(GO) test -run '^$$' -bench Handler -benchmem -benchtime 2s ./internal/httpapi/
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 $(BENCH_FLAGS)
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 -compress $(BENCH_FLAGS)

@@ -123,7 +123,9 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 		CORSOrigins: cfg.CORSOrigins, AllowedHosts: cfg.HostNames(), ShutdownTimeout: cfg.ShutdownTimeout,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxInFlight: cfg.MaxInFlight,
 		RequestTimeout: cfg.RequestTimeout,
-		Skills:         skillSet, Components: components, Flags: fl,
+		CommitSeq:      st.CommitSeq, ResponseCacheBytes: int64(cfg.ResponseCacheMB) << 20,
+		ResponseGzip: cfg.ResponseGzip,
+		Skills:       skillSet, Components: components, Flags: fl,
 		WebSocket: sockets, WSStatus: sockets.Status, EventLog: hub,
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
 		MCP: mcpapi.Handler(mcpapi.Options{

@@ -40,10 +40,14 @@ type Config struct {
 	DebugAddr string
 	SentryDSN string
 
-	RateLimit       float64
-	RateBurst       int
-	MaxInFlight     int
-	RequestTimeout  time.Duration
+	RateLimit      float64
+	RateBurst      int
+	MaxInFlight    int
+	RequestTimeout time.Duration
+	// ResponseCacheMB bounds the representation cache of v1 reads (0: off).
+	ResponseCacheMB int
+	// ResponseGzip offers the large cached responses gzip-compressed.
+	ResponseGzip    bool
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
 	WSOrigins       []string

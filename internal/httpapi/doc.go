@@ -4,6 +4,9 @@
 // shedding), the router that serves v1 at /api/v1 and at the unversioned
 // /api, JSON 404s for everything unknown, and the server lifecycle with graceful shutdown.
 //
+// GETs of the reads that depend only on the database and the flags are answered from the
+// representation cache (repcache/) until the next commit or flag change; server.go lists them.
+//
 // It also holds the observability layers every request goes through (access log, metrics, audit,
 // panic recovery with error tracking; observe.go), /metrics, the probes /healthz and /readyz, and the
 // offline documentation (docs pages, embedded Swagger UI, the events JSON Schema) with its cookie login

@@ -79,9 +79,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	base := s.opts.Logger
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rlog := base.With(obs.RequestIDKey, maestro.RequestIDFrom(r.Context()))
+		id := maestro.RequestIDFrom(r.Context())
 		ctx, info := obs.WithRequestInfo(r.Context())
-		ctx = obs.WithLogger(ctx, rlog)
+		ctx = obs.WithRequestLogger(ctx, base, id)
 		sw := &statusWriter{ResponseWriter: w}
 		if r.Method == http.MethodPost {
 			sw.captureMax = 2048 // enough to find the id of what a create returned (audit)
@@ -89,7 +89,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		ctx = context.WithValue(ctx, stateKey{}, &reqState{info: info, sw: sw, start: start})
 		r = r.WithContext(ctx)
 		defer func() {
-			rlog.LogAttrs(ctx, slog.LevelInfo, "request",
+			// request_id first, where the request-scoped logger's With would have put it.
+			base.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String(obs.RequestIDKey, id),
 				slog.String("method", r.Method),
 				slog.String("route", s.routeLabel(info, r)),
 				slog.Int("status", sw.statusOrDefault()),

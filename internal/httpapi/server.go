@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/maestro-hq/maestro-server/internal/apierr"
 	"github.com/maestro-hq/maestro-server/internal/flags"
+	"github.com/maestro-hq/maestro-server/internal/httpapi/repcache"
 	v1 "github.com/maestro-hq/maestro-server/internal/httpapi/v1"
 	v2 "github.com/maestro-hq/maestro-server/internal/httpapi/v2"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -80,6 +81,35 @@ type Options struct {
 	LogLevel *slog.LevelVar
 	// Ready are the conditions /readyz checks (none: always ready).
 	Ready []ReadyCheck
+	// CommitSeq reads the store's commit sequence (store.Store.CommitSeq). With it and a positive
+	// ResponseCacheBytes, the v1 reads of tasks, projects and sessions are served from a cache of their
+	// encoded responses until the next commit (package repcache).
+	CommitSeq          func() uint64
+	ResponseCacheBytes int64
+	// ResponseGzip offers the large cached responses gzip-compressed to clients that accept it.
+	ResponseGzip bool
+}
+
+// cachedRoutes are the reads whose response is a function of the database and the feature flags
+// alone: no clock, no filesystem (skills), no lazily seeded rows (templates). The v2 task list is the
+// UI's page and search; its single-item reads answer conditional requests themselves.
+var cachedRoutes = []string{
+	v1.Prefix + "/tasks", v1.Prefix + "/tasks/{id}", v1.Prefix + "/tasks/{id}/children",
+	v1.Prefix + "/projects", v1.Prefix + "/projects/{id}",
+	v1.Prefix + "/sessions", v1.Prefix + "/sessions/{id}",
+	v2.Prefix + "/tasks",
+}
+
+// cacheSeq is the sequence the representation cache keys on: the store's commits plus the changes of
+// feature flags (which gate v2 and its search). Both only grow, so their sum moves whenever either
+// does. A flag change is counted after the flags client applied it, as a commit is after COMMIT.
+func cacheSeq(commits func() uint64, fl *flags.Flags) func() uint64 {
+	if fl == nil {
+		return commits
+	}
+	var changes atomic.Uint64
+	fl.OnChange(func(flags.Change) { changes.Add(1) })
+	return func() uint64 { return commits() + changes.Load() }
 }
 
 // Server is the HTTP API.
@@ -176,6 +206,9 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	shed := newLoadShedder(s.opts.MaxInFlight)
 	trusted := origin.New(s.opts.CORSOrigins)
 	h = captureRoute(h)
+	if s.opts.CommitSeq != nil && s.opts.ResponseCacheBytes > 0 {
+		h = repcache.New(cacheSeq(s.opts.CommitSeq, s.opts.Flags), s.opts.ResponseCacheBytes, cachedRoutes...).Gzip(s.opts.ResponseGzip).Middleware(h)
+	}
 	// Slots are taken after the body has been read (readBody), so that a slow body never holds one.
 	h = shed.handler(h)
 	h = s.readBody(shed, h)
