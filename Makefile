@@ -9,7 +9,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/maestro-hq/maestro-server/internal/app.Version=$(VERSION)
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean docs-check vendor-docs
+.PHONY: run build test check gen sqlc openapi lint fmt vet bench clean docs-check vendor-docs fuzz
 
 ## run: start the server on 127.0.0.1:3000 with its SQLite file under DATA_DIR (default ~/.maestro/data)
 run:
@@ -63,20 +63,31 @@ lint:
 	@$(GO) vet ./... && $(STATICCHECK) ./...
 
 ## bench: the performance figures of DESIGN §10, each against a server it starts on loopback and stops:
-## REST throughput (health, GET task, POST task, list of 1,000), the handler cost without the network,
+## one Markdown table of REST rows (health, GET task, list of 1,000, POST task, the mixed CLI workload, v2
+## page and search), each a ratio to a ceiling measured in the same run; the handler cost without the network,
 ## WebSocket fan-out to 1,000 clients (without and with permessage-deflate offered), what a write's wait
-## for its sockets costs (POST latency with 0, 10 and 1,000 sockets), and start-up time and memory over
-## 1M tasks (SCALE_TASKS; building that database takes a few minutes).
+## for its sockets costs (POST latency with 0, 10 and 1,000 sockets), and start-up time and memory over 1M tasks (SCALE_TASKS; building that database takes a few minutes).
 BENCH_FLAGS ?=
 SCALE_TASKS ?= 1000000
 bench: build
 	$(GO) build -o bin/maestro-bench ./cmd/maestro-bench
-	./bin/maestro-bench http -server $(BIN) -duration 5s
+	./bin/maestro-bench http -server $(BIN) -duration 3s
 	$(GO) test -run '^$$' -bench Handler -benchmem -benchtime 2s ./internal/httpapi/
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 $(BENCH_FLAGS)
 	./bin/maestro-bench fanout -server $(BIN) -clients 1000 -duration 10s -rate 20 -compress $(BENCH_FLAGS)
 	./bin/maestro-bench postlat -server $(BIN) -sockets 0,10,1000 -requests 500
 	./bin/maestro-bench scale -server $(BIN) -tasks $(SCALE_TASKS)
+
+## fuzz: run each native fuzz target (request decoding of v1 and v2 bodies and of list queries) for
+## FUZZTIME (default 30s); their seed corpus already runs in `make test`. New failing inputs are kept in
+## internal/httpapi/testdata/fuzz/ (commit them: they then run in `make test` too).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzV1Body FuzzV2Body FuzzQuery
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$t for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/httpapi/ || exit 1; \
+	done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -24,6 +24,9 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.acquireTaskLeaseStmt, err = db.PrepareContext(ctx, acquireTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query AcquireTaskLease: %w", err)
+	}
 	if q.countEventsStmt, err = db.PrepareContext(ctx, countEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query CountEvents: %w", err)
 	}
@@ -66,6 +69,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.detachChildTasksStmt, err = db.PrepareContext(ctx, detachChildTasks); err != nil {
 		return nil, fmt.Errorf("error preparing query DetachChildTasks: %w", err)
 	}
+	if q.endTaskLeaseStmt, err = db.PrepareContext(ctx, endTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query EndTaskLease: %w", err)
+	}
 	if q.eventSeqBoundsStmt, err = db.PrepareContext(ctx, eventSeqBounds); err != nil {
 		return nil, fmt.Errorf("error preparing query EventSeqBounds: %w", err)
 	}
@@ -92,6 +98,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getTaskStmt, err = db.PrepareContext(ctx, getTask); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTask: %w", err)
+	}
+	if q.getTaskLeaseStmt, err = db.PrepareContext(ctx, getTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTaskLease: %w", err)
 	}
 	if q.getTaskRefStmt, err = db.PrepareContext(ctx, getTaskRef); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTaskRef: %w", err)
@@ -141,6 +150,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listChildTaskIDsStmt, err = db.PrepareContext(ctx, listChildTaskIDs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListChildTaskIDs: %w", err)
 	}
+	if q.listDueLeasesStmt, err = db.PrepareContext(ctx, listDueLeases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueLeases: %w", err)
+	}
+	if q.listDueLeasesOfProjectStmt, err = db.PrepareContext(ctx, listDueLeasesOfProject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueLeasesOfProject: %w", err)
+	}
 	if q.listEntityCountsStmt, err = db.PrepareContext(ctx, listEntityCounts); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEntityCounts: %w", err)
 	}
@@ -161,6 +176,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listFeatureFlagsStmt, err = db.PrepareContext(ctx, listFeatureFlags); err != nil {
 		return nil, fmt.Errorf("error preparing query ListFeatureFlags: %w", err)
+	}
+	if q.listHeldLeasesStmt, err = db.PrepareContext(ctx, listHeldLeases); err != nil {
+		return nil, fmt.Errorf("error preparing query ListHeldLeases: %w", err)
 	}
 	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
@@ -200,6 +218,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listTaskIDsOfSessionStmt, err = db.PrepareContext(ctx, listTaskIDsOfSession); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTaskIDsOfSession: %w", err)
+	}
+	if q.listTaskStatusesStmt, err = db.PrepareContext(ctx, listTaskStatuses); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTaskStatuses: %w", err)
 	}
 	if q.listTasksStmt, err = db.PrepareContext(ctx, listTasks); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTasks: %w", err)
@@ -252,6 +273,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.putIdempotencyKeyStmt, err = db.PrepareContext(ctx, putIdempotencyKey); err != nil {
 		return nil, fmt.Errorf("error preparing query PutIdempotencyKey: %w", err)
 	}
+	if q.renewTaskLeaseStmt, err = db.PrepareContext(ctx, renewTaskLease); err != nil {
+		return nil, fmt.Errorf("error preparing query RenewTaskLease: %w", err)
+	}
 	if q.sessionExistsStmt, err = db.PrepareContext(ctx, sessionExists); err != nil {
 		return nil, fmt.Errorf("error preparing query SessionExists: %w", err)
 	}
@@ -299,6 +323,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.acquireTaskLeaseStmt != nil {
+		if cerr := q.acquireTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing acquireTaskLeaseStmt: %w", cerr)
+		}
+	}
 	if q.countEventsStmt != nil {
 		if cerr := q.countEventsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countEventsStmt: %w", cerr)
@@ -369,6 +398,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing detachChildTasksStmt: %w", cerr)
 		}
 	}
+	if q.endTaskLeaseStmt != nil {
+		if cerr := q.endTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing endTaskLeaseStmt: %w", cerr)
+		}
+	}
 	if q.eventSeqBoundsStmt != nil {
 		if cerr := q.eventSeqBoundsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing eventSeqBoundsStmt: %w", cerr)
@@ -412,6 +446,11 @@ func (q *Queries) Close() error {
 	if q.getTaskStmt != nil {
 		if cerr := q.getTaskStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getTaskStmt: %w", cerr)
+		}
+	}
+	if q.getTaskLeaseStmt != nil {
+		if cerr := q.getTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTaskLeaseStmt: %w", cerr)
 		}
 	}
 	if q.getTaskRefStmt != nil {
@@ -494,6 +533,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listChildTaskIDsStmt: %w", cerr)
 		}
 	}
+	if q.listDueLeasesStmt != nil {
+		if cerr := q.listDueLeasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueLeasesStmt: %w", cerr)
+		}
+	}
+	if q.listDueLeasesOfProjectStmt != nil {
+		if cerr := q.listDueLeasesOfProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueLeasesOfProjectStmt: %w", cerr)
+		}
+	}
 	if q.listEntityCountsStmt != nil {
 		if cerr := q.listEntityCountsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listEntityCountsStmt: %w", cerr)
@@ -527,6 +576,11 @@ func (q *Queries) Close() error {
 	if q.listFeatureFlagsStmt != nil {
 		if cerr := q.listFeatureFlagsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listFeatureFlagsStmt: %w", cerr)
+		}
+	}
+	if q.listHeldLeasesStmt != nil {
+		if cerr := q.listHeldLeasesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listHeldLeasesStmt: %w", cerr)
 		}
 	}
 	if q.listProjectsStmt != nil {
@@ -592,6 +646,11 @@ func (q *Queries) Close() error {
 	if q.listTaskIDsOfSessionStmt != nil {
 		if cerr := q.listTaskIDsOfSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listTaskIDsOfSessionStmt: %w", cerr)
+		}
+	}
+	if q.listTaskStatusesStmt != nil {
+		if cerr := q.listTaskStatusesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTaskStatusesStmt: %w", cerr)
 		}
 	}
 	if q.listTasksStmt != nil {
@@ -677,6 +736,11 @@ func (q *Queries) Close() error {
 	if q.putIdempotencyKeyStmt != nil {
 		if cerr := q.putIdempotencyKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putIdempotencyKeyStmt: %w", cerr)
+		}
+	}
+	if q.renewTaskLeaseStmt != nil {
+		if cerr := q.renewTaskLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renewTaskLeaseStmt: %w", cerr)
 		}
 	}
 	if q.sessionExistsStmt != nil {
@@ -788,6 +852,7 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 type Queries struct {
 	db                            DBTX
 	tx                            *sql.Tx
+	acquireTaskLeaseStmt          *sql.Stmt
 	countEventsStmt               *sql.Stmt
 	countEventsTypeStmt           *sql.Stmt
 	countProjectsStmt             *sql.Stmt
@@ -802,6 +867,7 @@ type Queries struct {
 	deleteTaskStmt                *sql.Stmt
 	deleteTemplateStmt            *sql.Stmt
 	detachChildTasksStmt          *sql.Stmt
+	endTaskLeaseStmt              *sql.Stmt
 	eventSeqBoundsStmt            *sql.Stmt
 	firstTemplateOfRoleStmt       *sql.Stmt
 	getFeatureFlagStmt            *sql.Stmt
@@ -811,6 +877,7 @@ type Queries struct {
 	getSessionStmt                *sql.Stmt
 	getSessionHeadStmt            *sql.Stmt
 	getTaskStmt                   *sql.Stmt
+	getTaskLeaseStmt              *sql.Stmt
 	getTaskRefStmt                *sql.Stmt
 	getTemplateStmt               *sql.Stmt
 	insertAuditEntryStmt          *sql.Stmt
@@ -827,6 +894,8 @@ type Queries struct {
 	listActiveSessionsStmt        *sql.Stmt
 	listAuditEntriesStmt          *sql.Stmt
 	listChildTaskIDsStmt          *sql.Stmt
+	listDueLeasesStmt             *sql.Stmt
+	listDueLeasesOfProjectStmt    *sql.Stmt
 	listEntityCountsStmt          *sql.Stmt
 	listEventsPageStmt            *sql.Stmt
 	listEventsPageDescStmt        *sql.Stmt
@@ -834,6 +903,7 @@ type Queries struct {
 	listEventsTypePageStmt        *sql.Stmt
 	listEventsTypePageDescStmt    *sql.Stmt
 	listFeatureFlagsStmt          *sql.Stmt
+	listHeldLeasesStmt            *sql.Stmt
 	listProjectsStmt              *sql.Stmt
 	listProjectsPageStmt          *sql.Stmt
 	listProjectsPageDescStmt      *sql.Stmt
@@ -847,6 +917,7 @@ type Queries struct {
 	listSessionsByStatusStmt      *sql.Stmt
 	listSessionsByTaskStmt        *sql.Stmt
 	listTaskIDsOfSessionStmt      *sql.Stmt
+	listTaskStatusesStmt          *sql.Stmt
 	listTasksStmt                 *sql.Stmt
 	listTasksByParentStmt         *sql.Stmt
 	listTasksByProjectStmt        *sql.Stmt
@@ -864,6 +935,7 @@ type Queries struct {
 	pruneEventsStmt               *sql.Stmt
 	pruneIdempotencyKeysStmt      *sql.Stmt
 	putIdempotencyKeyStmt         *sql.Stmt
+	renewTaskLeaseStmt            *sql.Stmt
 	sessionExistsStmt             *sql.Stmt
 	setLinkSessionPosStmt         *sql.Stmt
 	setLinkTaskPosStmt            *sql.Stmt
@@ -884,6 +956,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
 		db:                            tx,
 		tx:                            tx,
+		acquireTaskLeaseStmt:          q.acquireTaskLeaseStmt,
 		countEventsStmt:               q.countEventsStmt,
 		countEventsTypeStmt:           q.countEventsTypeStmt,
 		countProjectsStmt:             q.countProjectsStmt,
@@ -898,6 +971,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteTaskStmt:                q.deleteTaskStmt,
 		deleteTemplateStmt:            q.deleteTemplateStmt,
 		detachChildTasksStmt:          q.detachChildTasksStmt,
+		endTaskLeaseStmt:              q.endTaskLeaseStmt,
 		eventSeqBoundsStmt:            q.eventSeqBoundsStmt,
 		firstTemplateOfRoleStmt:       q.firstTemplateOfRoleStmt,
 		getFeatureFlagStmt:            q.getFeatureFlagStmt,
@@ -907,6 +981,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getSessionStmt:                q.getSessionStmt,
 		getSessionHeadStmt:            q.getSessionHeadStmt,
 		getTaskStmt:                   q.getTaskStmt,
+		getTaskLeaseStmt:              q.getTaskLeaseStmt,
 		getTaskRefStmt:                q.getTaskRefStmt,
 		getTemplateStmt:               q.getTemplateStmt,
 		insertAuditEntryStmt:          q.insertAuditEntryStmt,
@@ -923,6 +998,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listActiveSessionsStmt:        q.listActiveSessionsStmt,
 		listAuditEntriesStmt:          q.listAuditEntriesStmt,
 		listChildTaskIDsStmt:          q.listChildTaskIDsStmt,
+		listDueLeasesStmt:             q.listDueLeasesStmt,
+		listDueLeasesOfProjectStmt:    q.listDueLeasesOfProjectStmt,
 		listEntityCountsStmt:          q.listEntityCountsStmt,
 		listEventsPageStmt:            q.listEventsPageStmt,
 		listEventsPageDescStmt:        q.listEventsPageDescStmt,
@@ -930,6 +1007,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listEventsTypePageStmt:        q.listEventsTypePageStmt,
 		listEventsTypePageDescStmt:    q.listEventsTypePageDescStmt,
 		listFeatureFlagsStmt:          q.listFeatureFlagsStmt,
+		listHeldLeasesStmt:            q.listHeldLeasesStmt,
 		listProjectsStmt:              q.listProjectsStmt,
 		listProjectsPageStmt:          q.listProjectsPageStmt,
 		listProjectsPageDescStmt:      q.listProjectsPageDescStmt,
@@ -943,6 +1021,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listSessionsByStatusStmt:      q.listSessionsByStatusStmt,
 		listSessionsByTaskStmt:        q.listSessionsByTaskStmt,
 		listTaskIDsOfSessionStmt:      q.listTaskIDsOfSessionStmt,
+		listTaskStatusesStmt:          q.listTaskStatusesStmt,
 		listTasksStmt:                 q.listTasksStmt,
 		listTasksByParentStmt:         q.listTasksByParentStmt,
 		listTasksByProjectStmt:        q.listTasksByProjectStmt,
@@ -960,6 +1039,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pruneEventsStmt:               q.pruneEventsStmt,
 		pruneIdempotencyKeysStmt:      q.pruneIdempotencyKeysStmt,
 		putIdempotencyKeyStmt:         q.putIdempotencyKeyStmt,
+		renewTaskLeaseStmt:            q.renewTaskLeaseStmt,
 		sessionExistsStmt:             q.sessionExistsStmt,
 		setLinkSessionPosStmt:         q.setLinkSessionPosStmt,
 		setLinkTaskPosStmt:            q.setLinkTaskPosStmt,

@@ -132,6 +132,14 @@ type Task struct {
 	CompletedAt   sql.NullInt64
 }
 
+type TaskLease struct {
+	TaskID     string
+	Token      int64
+	SessionID  sql.NullString
+	AcquiredAt sql.NullInt64
+	ExpiresAt  sql.NullInt64
+}
+
 type TaskSession struct {
 	TaskID     string
 	SessionID  string

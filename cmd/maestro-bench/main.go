@@ -3,7 +3,9 @@
 // end) or one already running (-url). Each mode measures one thing and prints its figures.
 //
 //	maestro-bench fanout [flags]   WebSocket fan-out: N clients, a steady write rate, delivery latency
-//	maestro-bench http [flags]     REST throughput and latency of the shapes DESIGN §10 sets targets for
+//	maestro-bench http [flags]     REST throughput and latency of the shapes DESIGN §10 sets targets for,
+//	                               each as a ratio to its ceiling measured in the same run
+//	maestro-bench ceiling [flags]  serve the ceilings alone (hello, raw write, cached bytes) on loopback
 //	maestro-bench scale [flags]    start-up time and resident memory over a database of 1M tasks
 //	maestro-bench postlat [flags]  POST latency with 0, 10 and 1,000 connected sockets
 //
@@ -24,9 +26,10 @@ type mode struct {
 
 // modes lists every benchmark by name. Add new ones here.
 var modes = map[string]mode{
-	"fanout": {"WebSocket fan-out to many clients: events/s delivered and delivery latency", runFanout},
-	"http":   {"REST throughput and latency: health, GET task, POST task, list of 1,000 tasks", runHTTP},
-	"scale":  {"start-up time and memory of a server over a database of many tasks (default 1M)", runScale},
+	"fanout":  {"WebSocket fan-out to many clients: events/s delivered and delivery latency", runFanout},
+	"ceiling": {"serve the ceilings of DESIGN §10 (hello, raw write, cached bytes) on a loopback port", runCeiling},
+	"http":    {"REST throughput and latency, each row a ratio to its ceiling measured in the same run", runHTTP},
+	"scale":   {"start-up time and memory of a server over a database of many tasks (default 1M)", runScale},
 	// postlat lives in postlat.go.
 	"postlat": {"POST latency (p50/p99) with 0, 10 and 1,000 connected sockets reading every event", runPostLat},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -120,12 +121,22 @@ func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.Sta
 			fields = append(fields, FieldError{Message: err.Error()})
 		}
 	}
+	var details map[string]any
+	if len(fields) > MaxFieldErrors {
+		// A body with a thousand bad elements gets the first few and a count, not an answer many times
+		// its own size.
+		details = map[string]any{"errorCount": len(fields), "errorsOmitted": len(fields) - MaxFieldErrors}
+		fields = fields[:MaxFieldErrors]
+	}
 	switch {
 	case status == http.StatusBadRequest && len(fields) == 1 && fields[0].Location == "body":
 		// huma reports a body that is not JSON at all as a 400 located at "body".
 		msg = "Malformed JSON in request body: " + fields[0].Message
 	case len(fields) > 0 && code == maestro.CodeValidation:
 		msg = describeFields(msg, fields)
+		if details != nil {
+			msg += fmt.Sprintf("; and %d more", details["errorsOmitted"])
+		}
 	}
 	if v < 2 && (status == http.StatusUnprocessableEntity || status == http.StatusUnsupportedMediaType) {
 		status = http.StatusBadRequest
@@ -135,8 +146,12 @@ func HumaHook(hctx huma.Context, status int, msg string, errs ...error) huma.Sta
 		obs.RequestInfoFrom(ctx).SetError(errors.New(msg))
 		msg = "internal error"
 	}
-	return build(ctx, v, status, code, msg, nil, fields, path)
+	return build(ctx, v, status, code, msg, details, fields, path)
 }
+
+// MaxFieldErrors is how many invalid fields an error lists; the rest are counted (errorCount,
+// errorsOmitted in details).
+const MaxFieldErrors = 20
 
 // describeFields makes one message naming every invalid field, e.g.
 // "Invalid request: body.name: expected string".

@@ -61,6 +61,12 @@ func New(t testing.TB, opts ...Option) *Env {
 	o := httpapi.Options{
 		Services: svcs, Logger: log, Now: clock.Now, Started: clock.Now(), Flags: fl,
 		Components: map[string]maestro.HealthReporter{"database": st},
+		// The representation cache is on as in production, so every API test also checks that no read
+		// is answered from before a write.
+		CommitSeq: st.CommitSeq, ResponseCacheBytes: 8 << 20,
+		// httptest requests name "example.com" as their Host unless told otherwise; the server refuses
+		// hosts that are not its own (DNS rebinding), so the tests' host is one of its names.
+		AllowedHosts: []string{"example.com"},
 	}
 	for _, opt := range opts {
 		opt(&o)

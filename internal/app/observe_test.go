@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -151,5 +152,55 @@ maestro_tasks{status="todo"} 2
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n == 0 {
 			t.Errorf("%s: %d samples, %v", name, n, err)
 		}
+	}
+}
+
+// TestRegisterStoreMetrics_boundedStatuses: v1 stores any status string, and 300 made-up ones used to
+// make 300 series that never went away (issue 9). They count under "other", and a status nobody has any
+// more has no series.
+func TestRegisterStoreMetrics_boundedStatuses(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	svcs := service.New(st, service.Options{})
+	ctx := context.Background()
+	p, err := svcs.Projects.Create(ctx, maestro.ProjectCreate{Name: "P", WorkingDir: "/tmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	registerStoreMetrics(reg, st, &config.Config{DBPath: st.Path()}, svcs)
+	var ids []string
+	for i := range 300 {
+		task, err := svcs.Tasks.Create(ctx, maestro.TaskCreate{ProjectID: p.ID, Title: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := fmt.Sprintf("made-up-%d", i)
+		if _, err := svcs.Tasks.Update(ctx, task.ID, maestro.TaskPatch{Status: &status}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, task.ID)
+	}
+	want := `
+# HELP maestro_tasks Tasks by status.
+# TYPE maestro_tasks gauge
+maestro_tasks{status="other"} 300
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "maestro_tasks"); err != nil {
+		t.Fatal(err)
+	}
+	todo := maestro.TaskTodo
+	for _, id := range ids {
+		if _, err := svcs.Tasks.Update(ctx, id, maestro.TaskPatch{Status: &todo}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = `
+# HELP maestro_tasks Tasks by status.
+# TYPE maestro_tasks gauge
+maestro_tasks{status="todo"} 300
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "maestro_tasks"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/httpapi"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
+	"github.com/maestro-hq/maestro-server/internal/mcpapi"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/service"
 	"github.com/maestro-hq/maestro-server/internal/skills"
@@ -119,18 +120,27 @@ func Run(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	}
 	srv := httpapi.New(httpapi.Options{
 		Services: svcs, Logger: log, Started: started, APIToken: cfg.APIToken,
-		CORSOrigins: cfg.CORSOrigins, ShutdownTimeout: cfg.ShutdownTimeout,
+		CORSOrigins: cfg.CORSOrigins, AllowedHosts: cfg.HostNames(), ShutdownTimeout: cfg.ShutdownTimeout,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, MaxInFlight: cfg.MaxInFlight,
 		RequestTimeout: cfg.RequestTimeout,
-		Skills:         skillSet, Components: components, Flags: fl,
+		CommitSeq:      st.CommitSeq, ResponseCacheBytes: int64(cfg.ResponseCacheMB) << 20,
+		ResponseGzip: cfg.ResponseGzip,
+		Skills:       skillSet, Components: components, Flags: fl,
 		WebSocket: sockets, WSStatus: sockets.Status, EventLog: hub,
 		Metrics: metrics, Tracker: tracker, LogLevel: logger.Level, Ready: readyChecks(st, cfg),
+		MCP: mcpapi.Handler(mcpapi.Options{
+			Services: svcs, Flags: fl, Skills: skillSet, Origins: cfg.CORSOrigins, Logger: log, Version: Version,
+		}),
 	})
 
 	// The audit writer outlives the HTTP server by its final flush: it is not stopped by ctx but after
 	// Serve drained the in-flight requests, so their entries are written before the database closes.
 	stopAudit := background(context.WithoutCancel(ctx), svcs.Audit.Run)
 	defer stopAudit()
+	// Expired task leases are swept every second: a crashed agent's task is back to todo soon after its
+	// lease ran out.
+	stopLeases := background(ctx, func(ctx context.Context) { svcs.Leases.Run(ctx, time.Second) })
+	defer stopLeases()
 
 	if cfg.DebugAddr != "" {
 		stopDebug, err := startDebugListener(ctx, cfg.DebugAddr, log)

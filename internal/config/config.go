@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,14 +40,20 @@ type Config struct {
 	DebugAddr string
 	SentryDSN string
 
-	RateLimit       float64
-	RateBurst       int
-	MaxInFlight     int
-	RequestTimeout  time.Duration
+	RateLimit      float64
+	RateBurst      int
+	MaxInFlight    int
+	RequestTimeout time.Duration
+	// ResponseCacheMB bounds the representation cache of v1 reads (0: off).
+	ResponseCacheMB int
+	// ResponseGzip offers the large cached responses gzip-compressed.
+	ResponseGzip    bool
 	ShutdownTimeout time.Duration
 	CORSOrigins     []string
 	WSOrigins       []string
-	EventRetention  time.Duration
+	// AllowedHosts are the extra names the Host header may carry (ALLOWED_HOSTS); "*" allows any.
+	AllowedHosts   []string
+	EventRetention time.Duration
 	// EventFlushTimeout bounds how long a write's reply waits for its events to be written to every live
 	// socket (DESIGN §12); 0 means no wait.
 	EventFlushTimeout time.Duration
@@ -78,6 +86,19 @@ func (c *Config) Addr() string {
 
 // IsLoopback reports whether Host only accepts connections from this machine.
 func (c *Config) IsLoopback() bool { return isLoopbackHost(c.Host) }
+
+// HostNames are the names the Host header of a request may carry besides loopback ones (which are
+// always allowed): HOST when it is a specific address or name, SERVER_URL's host, and ALLOWED_HOSTS.
+func (c *Config) HostNames() []string {
+	var out []string
+	if h := c.Host; h != "" && !isUnspecified(h) {
+		out = append(out, h)
+	}
+	if u, err := url.Parse(c.ServerURL); err == nil && u.Hostname() != "" {
+		out = append(out, u.Hostname())
+	}
+	return append(out, c.AllowedHosts...)
+}
 
 // Problems is every reason a configuration was refused, one per line.
 type Problems []string
@@ -243,6 +264,9 @@ func (c *Config) validate() Problems {
 	var probs Problems
 	if !c.IsLoopback() && c.APIToken == "" {
 		probs = append(probs, fmt.Sprintf("HOST=%q is reachable from other machines: set MAESTRO_API_TOKEN (or MAESTRO_API_TOKEN_FILE) to bind it, or use 127.0.0.1", c.Host))
+	}
+	if c.APIToken == "" && slices.Contains(c.AllowedHosts, "*") {
+		probs = append(probs, "ALLOWED_HOSTS=\"*\" lets any web page reach this server through DNS rebinding: set MAESTRO_API_TOKEN too, or list the host names")
 	}
 	if strings.ContainsAny(c.DBPath, "?#") {
 		probs = append(probs, fmt.Sprintf("DB_PATH=%q: must not contain '?' or '#'", c.DBPath))

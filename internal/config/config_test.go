@@ -193,6 +193,40 @@ func TestLoad_UnknownFlag(t *testing.T) {
 	}
 }
 
+// TestLoad_AllowedHosts: ALLOWED_HOSTS adds host names to those of HOST and SERVER_URL; "*" is refused
+// without a token (any page could then reach the server through DNS rebinding), and entries with a port
+// or a scheme are refused.
+func TestLoad_AllowedHosts(t *testing.T) {
+	t.Parallel()
+	c, err := Load(Source{LookupEnv: envOf("HOST", "127.0.0.1", "SERVER_URL", "http://maestro.lan:3000",
+		"ALLOWED_HOSTS", "box.local, 192.168.1.9")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.HostNames(), ",")
+	if got != "127.0.0.1,maestro.lan,box.local,192.168.1.9" {
+		t.Errorf("HostNames() = %s", got)
+	}
+	c, err = Load(Source{LookupEnv: envOf("HOST", "0.0.0.0", "MAESTRO_API_TOKEN", "0123456789abcdef0123")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.HostNames(), ","); got != "localhost" {
+		t.Errorf("HostNames() with HOST=0.0.0.0 = %s, want only SERVER_URL's localhost", got)
+	}
+	for _, bad := range []string{"http://box.local", "box.local:3000", "a/b"} {
+		if _, err := Load(Source{LookupEnv: envOf("ALLOWED_HOSTS", bad)}); err == nil || !strings.Contains(err.Error(), "ALLOWED_HOSTS") {
+			t.Errorf("ALLOWED_HOSTS=%s: err = %v", bad, err)
+		}
+	}
+	if _, err := Load(Source{LookupEnv: envOf("ALLOWED_HOSTS", "*")}); err == nil || !strings.Contains(err.Error(), "MAESTRO_API_TOKEN") {
+		t.Errorf("ALLOWED_HOSTS=* without a token: err = %v", err)
+	}
+	if _, err := Load(Source{LookupEnv: envOf("ALLOWED_HOSTS", "*", "MAESTRO_API_TOKEN", "0123456789abcdef0123")}); err != nil {
+		t.Errorf("ALLOWED_HOSTS=* with a token: %v", err)
+	}
+}
+
 func TestLoad_Backups(t *testing.T) {
 	t.Parallel()
 	c, err := Load(Source{Home: "/h"})

@@ -94,10 +94,16 @@ var settings = []setting{
 		Apply: func(c *Config, v string) (err error) { c.MaxInFlight, err = intIn(v, 1, 1<<20); return }},
 	{Env: "REQUEST_TIMEOUT", Default: "30s", Help: "deadline of one request",
 		Apply: func(c *Config, v string) (err error) { c.RequestTimeout, err = durationMin(v, time.Second); return }},
+	{Env: "RESPONSE_CACHE_MB", Default: "8", Help: "memory for the cache of encoded v1 task, project and session reads, emptied by every commit (0: off)",
+		Apply: func(c *Config, v string) (err error) { c.ResponseCacheMB, err = intIn(v, 0, 1<<12); return }},
+	{Env: "RESPONSE_GZIP", Default: "false", Help: "offer cached responses of 8 KiB or more gzip-compressed to clients that accept it",
+		Apply: func(c *Config, v string) (err error) { c.ResponseGzip, err = strconv.ParseBool(v); return }},
 	{Env: "SHUTDOWN_TIMEOUT", Default: "10s", Help: "how long shutdown waits for in-flight requests",
 		Apply: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = durationMin(v, 0); return }},
 	{Env: "CORS_ORIGINS", Default: defaultUIOrigins, Help: "comma-separated origins allowed by CORS (* wildcards a port: http://localhost:*)",
 		Apply: func(c *Config, v string) error { c.CORSOrigins = list(v); return noStar(c.CORSOrigins) }},
+	{Env: "ALLOWED_HOSTS", Default: "", Help: "comma-separated host names requests may address besides loopback, HOST and SERVER_URL's host (DNS rebinding guard; * allows any, only with MAESTRO_API_TOKEN)",
+		Apply: func(c *Config, v string) error { c.AllowedHosts = list(v); return hostNames(c.AllowedHosts) }},
 	{Env: "WS_ORIGINS", Default: defaultUIOrigins, Help: "comma-separated origins allowed to open WebSockets (requests without Origin always are)",
 		Apply: func(c *Config, v string) error { c.WSOrigins = list(v); return nil }},
 	{Env: "EVENT_RETENTION", Default: "168h", Help: "how long events stay replayable (the newest 10,000 always are)",
@@ -240,6 +246,20 @@ func list(v string) []string {
 		}
 	}
 	return out
+}
+
+// hostNames checks ALLOWED_HOSTS entries: host names or addresses, without scheme, path or port ("*" is
+// checked against the token in validate).
+func hostNames(hosts []string) error {
+	for _, h := range hosts {
+		if h == "*" {
+			continue
+		}
+		if strings.ContainsAny(h, "/:@ ") && net.ParseIP(strings.Trim(h, "[]")) == nil {
+			return fmt.Errorf("%q: list bare host names or addresses, without scheme, port or path", h)
+		}
+	}
+	return nil
 }
 
 func noStar(origins []string) error {

@@ -63,3 +63,10 @@ func (c *Clock) Now() time.Time {
 	c.t = c.t.Add(c.Step)
 	return now
 }
+
+// Advance moves the clock forward by d at once (lease expiry and other deadlines in tests).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

@@ -31,6 +31,14 @@ const (
 	// /api/v2/admin/import. Off: 404 FEATURE_DISABLED (the command-line backup, restore and import
 	// are not affected).
 	AdminData Key = "admin-data"
+	// DocsLogin gates the docs login (/docs?token=… trading the API token for a docs cookie): off, the
+	// docs pages need the bearer header like the rest of the API when a token is configured.
+	DocsLogin Key = "docs-login"
+	// TaskLeases gates the task claim, lease and ready-set endpoints of v2 (and the Lease-Token header):
+	// off answers them with 404 FEATURE_DISABLED.
+	TaskLeases Key = "task-leases"
+	// MCP gates the Model Context Protocol endpoint at /mcp: off answers it with 404 FEATURE_DISABLED.
+	MCP Key = "mcp"
 	// WSFlushWait gates the wait of a write's reply for its events to be written to every live
 	// WebSocket (DESIGN §12, bounded by EVENT_FLUSH_TIMEOUT): off, replies go out as soon as the events
 	// are queued for the sockets.
@@ -57,6 +65,12 @@ var definitions = []Definition{
 		Description: "Full-text task search (the q parameter of GET /api/v2/tasks). Off: 404 FEATURE_DISABLED."},
 	{Key: AdminData, Type: Boolean, Default: true,
 		Description: "Backups and predecessor imports over HTTP (POST /api/v2/admin/backup, /api/v2/admin/import). Off: 404 FEATURE_DISABLED."},
+	{Key: DocsLogin, Type: Boolean, Default: true,
+		Description: "Docs login with a token: /docs?token=… sets a cookie that opens the docs pages only. Off: the docs need the bearer header."},
+	{Key: TaskLeases, Type: Boolean, Default: true,
+		Description: "Task claims and leases for agents (claim, next, lease, ready set; the Lease-Token header). Off: 404 FEATURE_DISABLED."},
+	{Key: MCP, Type: Boolean, Default: true,
+		Description: "The Model Context Protocol endpoint for agents at /mcp. Off: 404 FEATURE_DISABLED."},
 	{Key: WSFlushWait, Type: Boolean, Default: true,
 		Description: "A write replies only once its events are written to every live WebSocket (at most EVENT_FLUSH_TIMEOUT). Off: as soon as they are queued."},
 }

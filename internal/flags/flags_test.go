@@ -38,7 +38,8 @@ var cli = flags.Origin{Actor: "cli:test", Method: "CLI", Route: "maestro-server 
 // documented default and a description.
 func TestDefinitions(t *testing.T) {
 	t.Parallel()
-	want := map[flags.Key]bool{flags.APIV2: true, flags.WSStreaming: true, flags.WSReplay: true, flags.TaskSearch: true, flags.AdminData: true,
+	want := map[flags.Key]bool{flags.APIV2: true, flags.WSStreaming: true, flags.WSReplay: true, flags.TaskSearch: true,
+		flags.AdminData: true, flags.DocsLogin: true, flags.TaskLeases: true, flags.MCP: true,
 		flags.WSFlushWait: true}
 	defs := flags.Definitions()
 	if len(defs) != len(want) {

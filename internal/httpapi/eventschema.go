@@ -91,6 +91,12 @@ func buildEventsSchema() (*eventsSchema, error) {
 // member.
 var memberDocs = map[string]map[string]string{
 	"FlagUpdatedPayload": {"source": "Where the value comes from: db (set) or default (unset)."},
+	"LeaseExpiredPayload": {
+		"sessionId": "The session whose lease expired.",
+		"token":     "The fencing token of the expired lease; it is stale from now on.",
+		"expiresAt": "When the lease expired, ms since the epoch.",
+		"task":      "The task as it now is (back to todo).",
+	},
 }
 
 // describeMembers sets the descriptions of docs (memberDocs) on the payload schemas; a schema or member

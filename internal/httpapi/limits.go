@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,25 +15,57 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// shedLoad caps the requests served at once. Past the cap a request is answered 503 OVERLOADED with
+// loadShedder caps the requests served at once. Past the cap a request is answered 503 OVERLOADED with
 // Retry-After immediately, instead of queueing until every client times out (DESIGN §8). WebSocket
-// connections never reach it: they are long-lived and have their own limits.
-func shedLoad(max int, next http.Handler) http.Handler {
+// connections never reach it: they are long-lived and have their own limits. The health probes are
+// never shed: a supervisor that sees 503 from /health restarts a server that is merely busy.
+type loadShedder struct {
+	max   int
+	slots chan struct{}
+}
+
+func newLoadShedder(max int) *loadShedder {
 	if max <= 0 {
+		return nil
+	}
+	return &loadShedder{max: max, slots: make(chan struct{}, max)}
+}
+
+// full reports whether every slot is taken; readBody asks before reading a body it would only refuse.
+func (l *loadShedder) full() bool { return l != nil && len(l.slots) == l.max }
+
+// refuse answers 503 OVERLOADED. The connection is closed when the body has not been read, so that
+// net/http does not drain it before answering.
+func (l *loadShedder) refuse(w http.ResponseWriter, r *http.Request, bodyUnread bool) {
+	if bodyUnread {
+		w.Header().Set("Connection", "close")
+	}
+	apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeOverloaded,
+		fmt.Sprintf("server is at its limit of %d concurrent requests; retry shortly", l.max)))
+}
+
+// handler sheds load in front of next.
+func (l *loadShedder) handler(next http.Handler) http.Handler {
+	if l == nil {
 		return next
 	}
-	slots := make(chan struct{}, max)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if openPaths[strings.TrimRight(r.URL.Path, "/")] {
+			next.ServeHTTP(w, r)
+			return
+		}
 		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
+		case l.slots <- struct{}{}:
+			defer func() { <-l.slots }()
 			next.ServeHTTP(w, r)
 		default:
-			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodeOverloaded,
-				fmt.Sprintf("server is at its limit of %d concurrent requests; retry shortly", max)))
+			l.refuse(w, r, false)
 		}
 	})
 }
+
+// shedLoad is newLoadShedder(max).handler(next).
+func shedLoad(max int, next http.Handler) http.Handler { return newLoadShedder(max).handler(next) }
 
 // withDeadline bounds every request's context by timeout, so a stuck query or a slow client cannot hold
 // a request (and the writer) forever.

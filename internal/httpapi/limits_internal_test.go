@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -119,5 +122,57 @@ func TestWithDeadline(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	if left <= 50*time.Second || left > time.Minute {
 		t.Fatalf("deadline in %s", left)
+	}
+}
+
+// TestShedLoad_healthAndUnreadBodies: with every slot taken, the health probes are still served, and a
+// request with a body is answered 503 at once, without waiting for its (trickling) body to arrive or be
+// drained, and with Connection: close.
+func TestShedLoad_healthAndUnreadBodies(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	s := &Server{opts: Options{BodyGrace: DefaultBodyGrace, BodyMinRate: DefaultBodyMinRate}}
+	shed := newLoadShedder(1)
+	h := versionHeader(s.readBody(shed, shed.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		w.WriteHeader(200)
+	}))))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer close(release)
+	go func() {
+		resp, err := http.Get(srv.URL + "/api/hold")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+	}()
+	<-entered
+	for _, p := range []string{"/health", "/healthz", "/readyz"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s with every slot taken: %v %v", p, resp, err)
+		}
+		_ = resp.Body.Close()
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A body of 1,000 bytes of which one is ever sent.
+	fmt.Fprintf(conn, "POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	start := time.Now()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer while the body is unread: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 503 || !resp.Close || time.Since(start) > time.Second {
+		t.Fatalf("got %d, close %v, after %v", resp.StatusCode, resp.Close, time.Since(start))
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/maestro-hq/maestro-server/internal/apierr"
+	"github.com/maestro-hq/maestro-server/internal/flags"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/maestro-hq/maestro-server/internal/obs"
 	"github.com/maestro-hq/maestro-server/internal/origin"
@@ -72,18 +72,28 @@ var openPaths = map[string]bool{"/health": true, "/healthz": true, "/readyz": tr
 // requireToken enforces the bearer token when one is configured (DESIGN §8). WebSocket upgrades may
 // pass it as ?token= because browsers cannot set headers on a WebSocket. Comparison is constant-time.
 //
-// The health paths and OPTIONS requests are open, but never for an upgrade: the legacy socket is served
+// The docs pages also take the cookie of a docs login (docslogin.go). The health paths and OPTIONS
+// requests are open, but never for an upgrade: the legacy socket is served
 // on any path, so an upgrade to /health would otherwise open an event stream without the token.
-func requireToken(token string, next http.Handler) http.Handler {
+func requireToken(token string, fl *flags.Flags, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
 	want := []byte(token)
+	docsCookie := docsCookieValue(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upgrade := isUpgrade(r)
 		if !upgrade && (openPaths[strings.TrimRight(r.URL.Path, "/")] || r.Method == http.MethodOptions) {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if !upgrade && isDocsPath(r.URL.Path) && fl.Enabled(r.Context(), flags.DocsLogin) {
+			if answered, ok := docsAccess(w, r, token, docsCookie); answered {
+				return
+			} else if ok {
+				next.ServeHTTP(w, r)
+				return
+			}
 		}
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok && upgrade {
@@ -141,23 +151,6 @@ func cors(allowed *origin.Matcher, next http.Handler) http.Handler {
 			w.Header().Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitBody caps every request body at limit, the largest body any operation accepts (bodyCeiling).
-// Each operation's own limit (its MaxBodyBytes: 1 MiB by D19, more for the few that carry more) is
-// enforced by wire.LimitBody and by huma as the operation reads its body.
-func limitBody(limit int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			apierr.Write(w, r, apierr.New(r.Context(), r.URL.Path, maestro.CodePayloadTooLarge,
-				fmt.Sprintf("request body is larger than %d bytes", limit)))
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody { // most GETs and DELETEs have nothing to limit
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

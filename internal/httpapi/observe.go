@@ -79,9 +79,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	base := s.opts.Logger
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rlog := base.With(obs.RequestIDKey, maestro.RequestIDFrom(r.Context()))
+		id := maestro.RequestIDFrom(r.Context())
 		ctx, info := obs.WithRequestInfo(r.Context())
-		ctx = obs.WithLogger(ctx, rlog)
+		ctx = obs.WithRequestLogger(ctx, base, id)
 		sw := &statusWriter{ResponseWriter: w}
 		if r.Method == http.MethodPost {
 			sw.captureMax = 2048 // enough to find the id of what a create returned (audit)
@@ -89,7 +89,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		ctx = context.WithValue(ctx, stateKey{}, &reqState{info: info, sw: sw, start: start})
 		r = r.WithContext(ctx)
 		defer func() {
-			rlog.LogAttrs(ctx, slog.LevelInfo, "request",
+			// request_id first, where the request-scoped logger's With would have put it.
+			base.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String(obs.RequestIDKey, id),
 				slog.String("method", r.Method),
 				slog.String("route", s.routeLabel(info, r)),
 				slog.Int("status", sw.statusOrDefault()),
@@ -143,11 +145,20 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// Services note facts for this row on the context (a lease override, say).
+		ctx, notes := maestro.WithAuditNotes(r.Context())
+		r = r.WithContext(ctx)
 		defer func() {
 			e := maestro.AuditEntry{
 				At: s.opts.Now().UnixMilli(), Actor: st.info.Actor(), Method: r.Method,
 				Route: s.routeLabel(st.info, r), Status: st.sw.statusOrDefault(),
 				RequestID: maestro.RequestIDFrom(r.Context()),
+			}
+			if e.Route == MCPPath && e.Status < 300 {
+				// The MCP endpoint audits each mutating tool call itself (actor mcp:<client>, route
+				// tools/<name>); the POSTs that carry them would only repeat it without saying what was done.
+				// A refused request (401, 403, 404…) is still recorded here.
+				return
 			}
 			if e.Actor == "" {
 				e.Actor = maestro.ActorFrom(r.Context())
@@ -168,6 +179,9 @@ func (s *Server) auditMutations(next http.Handler) http.Handler {
 			}
 			if ua := r.UserAgent(); ua != "" {
 				detail["userAgent"] = truncate(ua, 200)
+			}
+			for k, v := range notes.Map() {
+				detail[k] = v
 			}
 			if len(detail) > 0 {
 				e.Detail = detail

@@ -55,8 +55,16 @@ func stampTag(kind, id string, stamp int64) string {
 }
 
 // VersionTag implements Versioned: every change of a task moves its updatedAt, which strictly increases
-// per record (D12).
-func (t Task) VersionTag() string { return stampTag("task", t.ID, t.UpdatedAt) }
+// per record (D12). A task's lease (token and expiry) is part of its version too, since a renewal moves
+// only the lease's expiry; reads that show the lease (API v2) load it first, so the tag they send and
+// the one a conditional write checks agree.
+func (t Task) VersionTag() string {
+	if l := t.Lease; l != nil {
+		return VersionTag("task", t.ID, strconv.FormatInt(t.UpdatedAt, 10),
+			"lease", strconv.FormatInt(l.Token, 10), strconv.FormatInt(l.ExpiresAt, 10))
+	}
+	return stampTag("task", t.ID, t.UpdatedAt)
+}
 
 // VersionTag implements Versioned (see Task.VersionTag).
 func (p Project) VersionTag() string { return stampTag("project", p.ID, p.UpdatedAt) }

@@ -1,6 +1,9 @@
 package maestro
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 type ctxKey int
 
@@ -32,4 +35,52 @@ func ActorFrom(ctx context.Context) string {
 		return a
 	}
 	return "anonymous"
+}
+
+// AuditNotes are facts a service wants the audit row of the current request to carry beyond who did
+// what (for example that a change overrode an agent's lease). The layer that writes the audit row puts
+// them on the context; services add to them with NoteAudit. Safe for concurrent use.
+type AuditNotes struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+type auditNotesKey struct{}
+
+// WithAuditNotes returns ctx carrying a fresh, empty AuditNotes.
+func WithAuditNotes(ctx context.Context) (context.Context, *AuditNotes) {
+	n := &AuditNotes{}
+	return context.WithValue(ctx, auditNotesKey{}, n), n
+}
+
+// NoteAudit records key=value for the audit row of the request ctx belongs to; without AuditNotes on
+// ctx (a background job, a test) it does nothing.
+func NoteAudit(ctx context.Context, key, value string) {
+	n, _ := ctx.Value(auditNotesKey{}).(*AuditNotes)
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil {
+		n.m = map[string]string{}
+	}
+	n.m[key] = value
+}
+
+// Map returns a copy of the notes recorded so far (nil when there are none).
+func (n *AuditNotes) Map() map[string]string {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(n.m))
+	for k, v := range n.m {
+		out[k] = v
+	}
+	return out
 }

@@ -30,6 +30,17 @@ const (
 	// CodeIdempotencyReused: an Idempotency-Key was reused on the same route with a different request.
 	CodeIdempotencyReused Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeUpgradeRequired   Code = "UPGRADE_REQUIRED"
+	// CodeUnsupportedMedia: a request body that is not JSON (Content-Type other than application/json
+	// or */*+json, or none), refused so that a browser's form or no-cors fetch cannot post one.
+	CodeUnsupportedMedia Code = "UNSUPPORTED_MEDIA_TYPE"
+	// CodeRequestTimeout: the request body did not arrive in time (it trickled in below the minimum rate).
+	CodeRequestTimeout Code = "REQUEST_TIMEOUT"
+	// CodeTaskNotClaimable: a claim of a task that is leased, not todo, or waiting for a dependency
+	// (details.reason says which).
+	CodeTaskNotClaimable Code = "TASK_NOT_CLAIMABLE"
+	// CodeLeaseTokenStale: a Lease-Token that does not name the lease held now (it expired, was released,
+	// or the task was claimed again since).
+	CodeLeaseTokenStale Code = "LEASE_TOKEN_STALE"
 )
 
 // Spawn error codes (SPEC §4.2). They are lower-case on the wire because the CLI and UI match them.

@@ -18,6 +18,7 @@ const (
 	EventTaskDeleted        = "task:deleted"
 	EventTaskSessionAdded   = "task:session_added"
 	EventTaskSessionRemoved = "task:session_removed"
+	EventTaskLeaseExpired   = "task:lease_expired"
 
 	EventSessionCreated     = "session:created"
 	EventSessionSpawn       = "session:spawn"
@@ -192,8 +193,9 @@ var EventCatalog = []EventSpec{
 	{EventProjectUpdated, Project{}, "project update (v1 PUT, v2 PATCH)"},
 	{EventProjectDeleted, IDPayload{}, "project delete (v1, v2)"},
 	{EventTaskCreated, Task{}, "task create (v1, v2); project import (per task)"},
-	{EventTaskUpdated, Task{}, "task update (v1, v2); task delete (each child made a root task, each task that depended on it); a session update of taskIds (each task whose list changed)"},
+	{EventTaskUpdated, Task{}, "task update (v1, v2); task delete (each child made a root task, each task that depended on it); a session update of taskIds (each task whose list changed); task claims, lease releases and lease expiries (v2, MCP)"},
 	{EventTaskDeleted, IDPayload{}, "task delete (v1, v2)"},
+	{EventTaskLeaseExpired, LeaseExpiredPayload{}, "the lease sweep, when a claimed task's lease ran out (the task is back to todo); a claim (v2, MCP) that finds due leases of its project expires them first"},
 	{EventTaskSessionAdded, TaskSessionPayload{}, "session create (v1, per task); linking a task to a session (v1, v2); spawn (per task)"},
 	{EventTaskSessionRemoved, TaskSessionPayload{}, "unlinking a task from a session (v1, v2)"},
 	{EventSessionCreated, Session{}, "session create (v1, v2; never spawn); project import (per session)"},

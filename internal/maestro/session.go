@@ -67,6 +67,8 @@ const (
 	TimelineTaskStarted    = "task_started"
 	TimelineTaskCompleted  = "task_completed"
 	TimelineProgress       = "progress"
+	// TimelineLeaseExpired is written to a session's timeline when its lease on a task ran out.
+	TimelineLeaseExpired = "lease_expired"
 )
 
 // SessionEvent is a server-written entry of a session's free-form event log (SPEC §1.5).

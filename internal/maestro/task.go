@@ -39,6 +39,9 @@ type Task struct {
 	SkillIDs      []string `json:"skillIds"`
 	AgentIDs      []string `json:"agentIds"`
 	Dependencies  []string `json:"dependencies"`
+	// Lease is the lease held on the task (API v2 reads only; never part of v1 bodies or event payloads).
+	// Reads that do not look it up leave it nil.
+	Lease *TaskLease `json:"-"`
 }
 
 // TaskCreate is the input of a task create (SPEC §2.5). Status is not an input: new tasks are todo.
@@ -72,6 +75,10 @@ type TaskPatch struct {
 	Dependencies *[]string
 	// UpdateSource "session" restricts the update to SessionStatus (SPEC §2.5 rule 2).
 	UpdateSource string
+	// LeaseToken is the fencing token the caller presents (the v2 Lease-Token header); nil when it
+	// presented none. With a token the update must come from the lease's holder; without one a status
+	// change of a leased task is an override that ends the lease.
+	LeaseToken *int64
 }
 
 // TaskFilter selects tasks for a v1 list. Empty strings mean "no filter", except that ParentSet with an

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/maestro-hq/maestro-server/internal/maestro"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -252,12 +253,54 @@ func (c *EntityCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.tasks, err)
 		return
 	}
+	// Statuses are client-chosen strings in v1 (SPEC D11): only the contract's statuses get a series of
+	// their own, every other one is counted under "other", and statuses with nothing in them are left
+	// out, so that the number of series stays bounded however many strings clients invent.
+	var tasks, sessions [statusSlots]float64
 	for _, r := range rows {
 		switch r.Kind {
 		case "task":
-			ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, float64(r.N), r.Status)
+			tasks[slotOf(taskStatuses, r.Status)] += float64(r.N)
 		case "session":
-			ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.GaugeValue, float64(r.N), r.Status)
+			sessions[slotOf(sessionStatuses, r.Status)] += float64(r.N)
 		}
 	}
+	emit := func(desc *prometheus.Desc, known []string, counts *[statusSlots]float64) {
+		for i, n := range counts {
+			if n == 0 {
+				continue
+			}
+			label := otherStatus
+			if i < len(known) {
+				label = known[i]
+			}
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, n, label)
+		}
+	}
+	emit(c.tasks, taskStatuses, &tasks)
+	emit(c.sessions, sessionStatuses, &sessions)
+}
+
+// The statuses the clients use (SPEC §2, the CLI's session "running"), which label series of their own.
+var (
+	taskStatuses = []string{maestro.TaskTodo, maestro.TaskInProgress, maestro.TaskCompleted, maestro.TaskCancelled,
+		maestro.TaskBlocked}
+	sessionStatuses = []string{maestro.SessionSpawning, maestro.SessionIdle, maestro.SessionWorking, maestro.SessionRunning,
+		maestro.SessionCompleted, maestro.SessionFailed, maestro.SessionStopped}
+)
+
+// otherStatus labels every status that is not one of the contract's.
+const otherStatus = "other"
+
+// statusSlots is room for the longest status list plus "other".
+const statusSlots = 8
+
+// slotOf returns the index of status in known, or len(known) ("other").
+func slotOf(known []string, status string) int {
+	for i, k := range known {
+		if k == status {
+			return i
+		}
+	}
+	return len(known)
 }

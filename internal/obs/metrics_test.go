@@ -85,12 +85,14 @@ maestro_db_in_use_connections{pool="writer"} 1
 func TestEntityCollector(t *testing.T) {
 	t.Parallel()
 	c := NewEntityCollector(func(context.Context) ([]EntityCount, error) {
-		return []EntityCount{{"task", "todo", 3}, {"task", "completed", 0}, {"session", "running", 2}, {"other", "x", 9}}, nil
+		return []EntityCount{{"task", "todo", 3}, {"task", "completed", 0}, {"session", "running", 2}, {"other", "x", 9},
+			{"task", "made-up-1", 1}, {"task", "made-up-2", 4}, {"session", "gone", 0}}, nil
 	})
+	// Statuses outside the contract add up under "other"; empty ones have no series (issue 9).
 	want := `
 # HELP maestro_tasks Tasks by status.
 # TYPE maestro_tasks gauge
-maestro_tasks{status="completed"} 0
+maestro_tasks{status="other"} 5
 maestro_tasks{status="todo"} 3
 # HELP maestro_sessions Sessions by status.
 # TYPE maestro_sessions gauge

@@ -134,7 +134,7 @@ func (a *Audit) Flush(ctx context.Context) error {
 			return nil
 		}
 		wctx := context.WithoutCancel(ctx)
-		err := a.st.InTx(wctx, func(q *store.Q) error { return q.InsertAuditEntries(wctx, batch) })
+		err := a.st.WriteAudit(wctx, batch)
 		if err != nil {
 			a.dropped.Add(uint64(len(batch)))
 			return err

@@ -29,6 +29,8 @@ type Options struct {
 type Services struct {
 	Projects *Projects
 	Tasks    *Tasks
+	// Leases is claiming tasks (task leases) and the ready set; its sweep runs with Leases.Run.
+	Leases *Leases
 
 	Sessions  *Sessions
 	Queues    *Queues
@@ -53,6 +55,7 @@ func New(st *store.Store, opts Options) *Services {
 	return &Services{
 		Projects: &Projects{base: b},
 		Tasks:    &Tasks{base: b},
+		Leases:   &Leases{base: b},
 
 		Sessions:  newSessions(b, opts),
 		Queues:    &Queues{base: b},

@@ -50,7 +50,16 @@ func platformName(goos string) string {
 
 // validSessionID is the shape of a caller-chosen session id (D4): ids travel unencoded in URL paths
 // (the CLI does not encode them) and name files, so they are restricted to a safe alphabet.
-var validSessionID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+// Ids made of dots only (".", "..", "...") are refused too: as a path segment or a directory name they
+// mean this or the parent directory.
+var validSessionID = sessionIDMatcher{regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)}
+
+type sessionIDMatcher struct{ re *regexp.Regexp }
+
+// MatchString reports whether id is a valid caller-chosen session id.
+func (m sessionIDMatcher) MatchString(id string) bool {
+	return m.re.MatchString(id) && strings.Trim(id, ".") != ""
+}
 
 // isTerminalStatus reports whether a session status stamps completedAt (SPEC §1.3).
 func isTerminalStatus(s string) bool {
@@ -85,7 +94,7 @@ func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate, opts ..
 	}
 	if in.ID != "" && !validSessionID.MatchString(in.ID) {
 		return maestro.Session{}, maestro.InvalidField("id",
-			"Session id must be 1 to 128 characters of letters, digits, '_', '.' or '-'")
+			"Session id must be 1 to 128 characters of letters, digits, '_', '.' or '-', and not only dots")
 	}
 	if err := firstErr(
 		maestro.CheckList("taskIds", *in.TaskIDs, maestro.MaxIDChars),

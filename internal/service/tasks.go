@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -136,9 +137,11 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate, opts ...maest
 // are set the first time the status becomes in_progress or completed. updatedAt always moves and
 // task:updated is always recorded. A new sessionIds list also updates the sessions' side of the links
 // (D5), and each session whose list changed gets session:updated. New dependencies (v2) are checked
-// like Create's, and for cycles. A request precondition (If-Match) is checked against the stored task.
+// like Create's, and for cycles. A request precondition (If-Match) is checked against the stored task
+// (with its lease). The lease rules apply (see leaseOnUpdate): a Lease-Token must name the lease held
+// now, and a status change without one overrides (ends) the lease.
 // Errors: VALIDATION_ERROR, NOT_FOUND (task, or a session in sessionIds), DEPENDENCY_CYCLE,
-// PRECONDITION_FAILED.
+// PRECONDITION_FAILED, LEASE_TOKEN_STALE.
 func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch, opts ...maestro.WriteOpts) (maestro.Task, error) {
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
@@ -163,12 +166,22 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch, opts
 		return maestro.Task{}, err
 	}
 	var t maestro.Task
+	var note leaseNote
 	err := s.st.InTx(ctx, func(q *store.Q) error {
 		var err error
 		if t, err = q.GetTask(ctx, id); err != nil {
 			return notFound(err, "Task", id)
 		}
+		ls, err := q.GetLease(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.Lease = ls.Held
 		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
+			return err
+		}
+		now := s.nowMs()
+		if note, err = leaseOnUpdate(ctx, q, &t, p, now); err != nil {
 			return err
 		}
 		if p.Dependencies != nil {
@@ -178,7 +191,6 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch, opts
 			}
 			t.Dependencies = deps
 		}
-		now := s.nowMs()
 		applyTaskPatch(&t, p, now)
 		t.UpdatedAt = maestro.NextStamp(now, t.UpdatedAt)
 		if err := q.UpdateTask(ctx, t); err != nil {
@@ -200,6 +212,9 @@ func (s *Tasks) Update(ctx context.Context, id string, p maestro.TaskPatch, opts
 		}
 		return s.sessionsChanged(ctx, q, changedSessions, now)
 	})
+	if err == nil {
+		note.record(ctx)
+	}
 	return t, err
 }
 
@@ -252,13 +267,24 @@ func (s *Tasks) missingSession(ctx context.Context, q *store.Q, ids []string) er
 // that depended on it lose that dependency (task:updated each), so no dependency ever dangles.
 // Errors: NOT_FOUND, PRECONDITION_FAILED.
 func (s *Tasks) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts) error {
-	return s.st.InTx(ctx, func(q *store.Q) error {
+	var note leaseNote
+	err := s.st.InTx(ctx, func(q *store.Q) error {
 		t, err := q.GetTask(ctx, id)
 		if err != nil {
 			return notFound(err, "Task", id)
 		}
+		ls, err := q.GetLease(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.Lease = ls.Held
 		if err := maestro.OptsOf(opts).IfMatch.Check(t); err != nil {
 			return err
+		}
+		if t.Lease != nil {
+			// The lease row goes with the task (foreign key); the audit row says whose work was cut short.
+			note = leaseNote{"leaseOverride", fmt.Sprintf("the delete ended the lease of session %s (token %d)",
+				t.Lease.SessionID, t.Lease.Token)}
 		}
 		now := s.nowMs()
 		if err := s.dropDependency(ctx, q, t, now); err != nil {
@@ -288,6 +314,10 @@ func (s *Tasks) Delete(ctx context.Context, id string, opts ...maestro.WriteOpts
 		}
 		return q.Emit(ctx, maestro.EventTaskDeleted, t.ProjectID, maestro.IDPayload{ID: id})
 	})
+	if err == nil {
+		note.record(ctx)
+	}
+	return err
 }
 
 // sessionsChanged records, for each session whose task list just changed, a lastActivity bump and a

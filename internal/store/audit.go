@@ -9,6 +9,15 @@ import (
 	"github.com/maestro-hq/maestro-server/internal/maestro"
 )
 
+// WriteAudit inserts a batch of audit entries in a write transaction of its own that does not advance
+// CommitSeq: the audit log is read only by its own uncached listing, and a batch written after every
+// burst of mutations would otherwise empty the representation cache a second time for nothing.
+func (s *Store) WriteAudit(ctx context.Context, entries []maestro.AuditEntry) error {
+	r := &writeReq{ctx: ctx, done: make(chan error, 1), quiet: true,
+		fn: func(q *Q) error { return q.InsertAuditEntries(ctx, entries) }}
+	return s.breaker.run(func() error { return s.submitReq(ctx, r) })
+}
+
 // InsertAuditEntries appends entries to the audit log (in the current transaction).
 func (q *Q) InsertAuditEntries(ctx context.Context, entries []maestro.AuditEntry) error {
 	for _, e := range entries {

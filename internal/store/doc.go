@@ -10,9 +10,10 @@
 // It is the only package that imports the generated db package. Its SQL lives in queries/ (sqlc); the
 // only SQL written here is what sqlc cannot express: the task and session lists, whose filters combine
 // freely (taskpage.go, sessionpage.go, over the keyset helper of cursor.go, each shape prepared once:
-// shapes.go), full-text search, savepoint statements, and the file-level statements of backups and
-// restores (VACUUM INTO, PRAGMA integrity_check and wal_checkpoint, and the schema version read from a
-// backup file, which is not the database the queries run on). The static list shapes (projects,
-// templates, a session's entries) are sqlc queries. It returns domain types from internal/maestro and
-// never knows about HTTP or about who is calling.
+// shapes.go), full-text search, the pick of a project's next ready task (leases.go: json_each),
+// savepoint statements, and the file-level statements of backups and restores (VACUUM INTO, PRAGMA
+// integrity_check and wal_checkpoint, and the schema version read from a backup file, which is not the
+// database the queries run on). The static list shapes (projects, templates, a session's entries) are
+// sqlc queries. It returns domain types from internal/maestro and never knows about HTTP or about who is
+// calling.
 package store

@@ -81,6 +81,10 @@ func domainErr(err error) error {
 		return &maestro.Error{Code: maestro.CodeStorageDown, Message: "storage is unavailable, retry later", Err: err}
 	case errors.Is(err, ErrBusy):
 		return &maestro.Error{Code: maestro.CodeOverloaded, Message: "database is busy, retry later", Err: err}
+	case errors.Is(err, ErrCheck):
+		// The schema's CHECKs (json_valid, enums, NOT NULL) are the last line behind the services'
+		// validation: a value that slips past it is still the request's fault, never a server error.
+		return &maestro.Error{Code: maestro.CodeValidation, Message: "a value of the request was refused by the database's constraints", Err: err}
 	}
 	return err
 }

@@ -74,8 +74,8 @@ func (p *planRecorder) QueryRowContext(ctx context.Context, query string, args .
 }
 
 // guardedTables are the big tables no list may scan, under their names and the aliases the queries use.
-var guardedTables = map[string]string{"tasks": "tasks", "t": "tasks", "sessions": "sessions", "s": "sessions",
-	"session_timeline": "session_timeline", "session_events": "session_events"}
+var guardedTables = map[string]string{"tasks": "tasks", "t": "tasks", "dt": "tasks", "sessions": "sessions", "s": "sessions",
+	"session_timeline": "session_timeline", "session_events": "session_events", "task_leases": "task_leases"}
 
 var scanLine = regexp.MustCompile(`^SCAN (\w+)`)
 
@@ -144,6 +144,7 @@ func TestListQueryPlans(t *testing.T) {
 	cases = append(cases, v2SessionPlanCases()...)
 	cases = append(cases, v2EntryPlanCases()...)
 	cases = append(cases, v2TemplatePlanCases()...)
+	cases = append(cases, leasePlanCases()...)
 	cases = append(cases, planCase{name: "v2 session head", run: func(ctx context.Context, q *Q) error {
 		if _, err := q.GetSessionHead(ctx, "s"); err != ErrNotFound {
 			return err

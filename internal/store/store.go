@@ -67,6 +67,8 @@ type Store struct {
 	// closeOnce makes Close safe to call more than once; closeErr is what the first call returned.
 	closeOnce sync.Once
 	closeErr  error
+	// commits counts the transactions the writer committed (CommitSeq).
+	commits atomic.Uint64
 	// writes feeds the writer goroutine (writer.go); closed stops it and writerDone says it stopped.
 	writes     chan *writeReq
 	closed     chan struct{}
@@ -169,6 +171,12 @@ func (s *Store) prepare(ctx context.Context) error {
 	s.wq, s.rq = wq, rq
 	return nil
 }
+
+// CommitSeq returns the number of write transactions committed since the store opened. It advances
+// after each commit and before the committing requests are released or their events published, so a
+// value read before a read began names a state at least as old as what that read sees — what the HTTP
+// layer's representation cache relies on to never serve a response from before a write it reported.
+func (s *Store) CommitSeq() uint64 { return s.commits.Load() }
 
 // BackupDir is the directory backups go to, and BackupKeep how many it keeps.
 func (s *Store) BackupDir() string { return s.backupDir }

@@ -40,6 +40,9 @@ type writeReq struct {
 	fn    func(q *Q) error
 	state atomic.Int32
 	done  chan error
+	// quiet marks a write that changes nothing a read serves (the audit log's own batches): it does
+	// not advance CommitSeq, so it does not empty the representation cache.
+	quiet bool
 	// Filled by the writer for requests that succeeded, published after the commit.
 	events []maestro.Event
 }
@@ -56,7 +59,10 @@ func (p *writePanic) Error() string { return fmt.Sprintf("panic in write transac
 // submit queues a write and waits for its outcome. A request whose context ends before the writer
 // started it is abandoned and returns the context's error; once started it runs to completion.
 func (s *Store) submit(ctx context.Context, fn func(q *Q) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.submitReq(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+func (s *Store) submitReq(ctx context.Context, r *writeReq) error {
 	select {
 	case s.writes <- r:
 	case <-ctx.Done():
@@ -188,6 +194,8 @@ func (s *Store) runBatch(batch []*writeReq) {
 	if fatal == nil && !allFailed(results) {
 		if err := tx.Commit(); err != nil {
 			fatal = domainErr(mapErr(err))
+		} else if changesReads(live, results) {
+			s.commits.Add(1) // before publishing and releasing anyone: see CommitSeq
 		}
 	} else {
 		_ = tx.Rollback()
@@ -220,6 +228,16 @@ func (s *Store) runBatch(batch []*writeReq) {
 	for i, r := range live {
 		r.done <- results[i]
 	}
+}
+
+// changesReads reports whether a committed batch holds a successful write that is not quiet.
+func changesReads(live []*writeReq, results []error) bool {
+	for i, r := range live {
+		if results[i] == nil && !r.quiet {
+			return true
+		}
+	}
+	return false
 }
 
 func allFailed(results []error) bool {

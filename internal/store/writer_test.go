@@ -311,3 +311,63 @@ func TestInTx_AwaitsWrittenOffTheWriter(t *testing.T) {
 		t.Fatalf("published %d events, want 3", len(got))
 	}
 }
+
+// seqAtPublish records the commit sequence each time events are published.
+type seqAtPublish struct {
+	st   *store.Store
+	mu   sync.Mutex
+	seqs []uint64
+}
+
+func (p *seqAtPublish) Publish([]maestro.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seqs = append(p.seqs, p.st.CommitSeq())
+}
+
+// TestCommitSeq_AdvancesBeforeEventsAndReplies checks what the HTTP representation cache relies on: a
+// commit advances CommitSeq before its events are published and before its caller returns, and a
+// transaction that rolls back does not advance it.
+func TestCommitSeq_AdvancesBeforeEventsAndReplies(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	pub := &seqAtPublish{st: st}
+	st.SetPublisher(pub)
+	ctx := context.Background()
+	before := st.CommitSeq()
+	err := st.InTx(ctx, func(q *store.Q) error {
+		if err := q.InsertProject(ctx, project("seq")); err != nil {
+			return err
+		}
+		return q.Emit(ctx, maestro.EventProjectCreated, "seq", maestro.IDPayload{ID: "seq"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CommitSeq(); got != before+1 {
+		t.Fatalf("CommitSeq after one commit = %d, want %d", got, before+1)
+	}
+	pub.mu.Lock()
+	seqs := append([]uint64(nil), pub.seqs...)
+	pub.mu.Unlock()
+	if len(seqs) != 1 || seqs[0] != before+1 {
+		t.Fatalf("CommitSeq seen by the publisher: %v, want [%d]", seqs, before+1)
+	}
+	if err := st.InTx(ctx, func(q *store.Q) error { return errors.New("rolled back") }); err == nil {
+		t.Fatal("the failing transaction succeeded")
+	}
+	if got := st.CommitSeq(); got != before+1 {
+		t.Fatalf("a rollback advanced CommitSeq to %d", got)
+	}
+	// The audit log's own batches change nothing a cached read serves.
+	entry := maestro.AuditEntry{At: 1, Actor: "local", Method: "POST", Route: "/api/v1/tasks", Status: 201, RequestID: "r1"}
+	if err := st.WriteAudit(ctx, []maestro.AuditEntry{entry}); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CommitSeq(); got != before+1 {
+		t.Fatalf("an audit batch advanced CommitSeq to %d", got)
+	}
+	if got, err := st.Read().ListAuditEntries(ctx, maestro.AuditFilter{Limit: 10}); err != nil || len(got) != 1 {
+		t.Fatalf("audit batch not written: %v, %v", got, err)
+	}
+}

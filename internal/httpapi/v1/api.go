@@ -34,6 +34,12 @@ type Deps struct {
 func Config() huma.Config {
 	cfg := huma.DefaultConfig("Maestro Server API", "1.0.0")
 	cfg.CreateHooks = nil
+	// A copy: DefaultConfig hands out huma's package-level map, which v2 uses too.
+	cfg.Formats = map[string]huma.Format{}
+	for k, f := range huma.DefaultFormats {
+		cfg.Formats[k] = f
+	}
+	cfg.Formats["application/json"], cfg.Formats["json"] = jsonFormat, jsonFormat
 	cfg.AllowAdditionalPropertiesByDefault = true
 	cfg.OpenAPIPath = Prefix + "/openapi"
 	cfg.DocsPath = ""

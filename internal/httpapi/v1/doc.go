@@ -5,4 +5,7 @@
 // domain value. They never touch SQL or build error bodies themselves (internal/apierr does). Each
 // operation is a named method of a small handler type per area (projectsV1.createProject), so that
 // stack traces, profiles and readers see names; register* only lists the operations.
+//
+// The hot bodies (a task, a task list, /health) are written by hand-written encoders that produce
+// encoding/json's exact bytes (encode.go); every other body goes through huma's JSON format.
 package v1

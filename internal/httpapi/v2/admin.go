@@ -32,13 +32,13 @@ type logLevelChangeOutput struct{ Body LogLevelChange }
 type AuditEntry struct {
 	ID        int64             `json:"id" doc:"Position in the audit log; larger is newer."`
 	At        int64             `json:"at" doc:"When the request finished, ms since the epoch."`
-	Actor     string            `json:"actor" doc:"Who acted: token (a valid API token was presented) or anonymous (no token is configured, or none was sent)."`
-	Method    string            `json:"method" doc:"HTTP method."`
-	Route     string            `json:"route" doc:"The route template that matched, e.g. /api/v1/tasks/{id} (unmatched when none did)."`
+	Actor     string            `json:"actor" doc:"Who acted: token (a valid API token was presented), anonymous (no token is configured, or none was sent), or mcp:<client name> (a tool call on the MCP endpoint)."`
+	Method    string            `json:"method" doc:"HTTP method, or MCP for a tool call on the MCP endpoint."`
+	Route     string            `json:"route" doc:"The route template that matched, e.g. /api/v1/tasks/{id} (unmatched when none did); tools/<name> for an MCP tool call."`
 	EntityID  *string           `json:"entityId" nullable:"true" doc:"The entity acted on: the first path parameter, or the id of what a create returned."`
 	Status    int               `json:"status" doc:"HTTP status of the response."`
 	RequestID string            `json:"requestId" doc:"The request's X-Request-ID."`
-	Detail    map[string]string `json:"detail,omitempty" doc:"Extra facts: further path parameters, the client's User-Agent."`
+	Detail    map[string]string `json:"detail,omitempty" doc:"Extra facts: further path parameters, the client's User-Agent, and what the change did to a task lease (lease, leaseOverride)."`
 }
 
 // AuditPage is one page of the audit log.
@@ -51,7 +51,7 @@ type auditInput struct {
 	Limit     int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Entries per page, 1 to 500."`
 	Cursor    string `query:"cursor" doc:"The nextCursor of the previous page."`
 	Actor     string `query:"actor" doc:"Only entries of this actor (token or anonymous)."`
-	Method    string `query:"method" enum:"POST,PUT,PATCH,DELETE" doc:"Only entries with this HTTP method."`
+	Method    string `query:"method" enum:"POST,PUT,PATCH,DELETE,MCP" doc:"Only entries with this HTTP method (MCP: tool calls on the MCP endpoint)."`
 	Route     string `query:"route" doc:"Only entries of this route template, e.g. /api/v1/tasks/{id}."`
 	EntityID  string `query:"entityId" doc:"Only entries acting on this entity id."`
 	RequestID string `query:"requestId" doc:"Only the entry of this request."`

@@ -54,6 +54,7 @@ func Register(api huma.API, d Deps) {
 	registerFlags(api, d)
 	registerProjects(api, d)
 	registerTasks(api, d)
+	registerLeases(api, d)
 	registerSkills(api, d)
 	registerAdmin(api, d)
 	registerAdminData(api, d)

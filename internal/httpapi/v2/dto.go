@@ -43,6 +43,24 @@ type Task struct {
 	SkillIDs      []string `json:"skillIds"`
 	AgentIDs      []string `json:"agentIds"`
 	Dependencies  []string `json:"dependencies" doc:"Tasks of the same project this one depends on."`
+	Lease         *Lease   `json:"lease" required:"false" doc:"The lease an agent session holds on the task (see the claim operations); null when nobody holds it. Always present in responses; project exports leave it null and imports ignore it (leases are not carried over). v1 has no such member."`
+}
+
+// Lease is the lease held on a task. Its schema is nullable (huma allows that per struct, not per
+// member of a struct type): a task nobody holds has lease null.
+type Lease struct {
+	_          struct{} `nullable:"true"`
+	SessionID  string   `json:"sessionId" doc:"The session holding the task."`
+	AcquiredAt int64    `json:"acquiredAt" doc:"When the task was claimed, ms since the epoch."`
+	ExpiresAt  int64    `json:"expiresAt" doc:"When the lease ends unless renewed (PUT .../lease), ms since the epoch. An expired lease is swept: the task goes back to todo."`
+	Token      int64    `json:"token" doc:"The fencing token; it grows with every claim of the task. Send it as the Lease-Token header to renew, release or finish the task; a stale one gets 409 LEASE_TOKEN_STALE."`
+}
+
+func leaseDTO(l *maestro.TaskLease) *Lease {
+	if l == nil {
+		return nil
+	}
+	return &Lease{SessionID: l.SessionID, AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, Token: l.Token}
 }
 
 func taskDTO(t maestro.Task) Task {
@@ -50,7 +68,7 @@ func taskDTO(t maestro.Task) Task {
 		Status: t.Status, SessionStatus: t.SessionStatus, Priority: t.Priority, CreatedAt: t.CreatedAt,
 		UpdatedAt: t.UpdatedAt, StartedAt: t.StartedAt, CompletedAt: t.CompletedAt, InitialPrompt: t.InitialPrompt,
 		SessionIDs: nonNil(t.SessionIDs), SkillIDs: nonNil(t.SkillIDs), AgentIDs: nonNil(t.AgentIDs),
-		Dependencies: nonNil(t.Dependencies)}
+		Dependencies: nonNil(t.Dependencies), Lease: leaseDTO(t.Lease)}
 }
 
 // Flag is a feature flag in v2.

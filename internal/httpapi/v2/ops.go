@@ -51,6 +51,8 @@ const (
 	metaIdempotent = "maestro.idempotent"
 	// metaUngated marks an operation the api-v2 flag never turns off.
 	metaUngated = "maestro.ungated"
+	// metaFlag names the flag (a flags.Key) that gates an operation besides api-v2.
+	metaFlag = "maestro.flag"
 )
 
 // op builds a v2 operation. Every v2 operation may answer 404 FEATURE_DISABLED (api-v2 off) and 500;

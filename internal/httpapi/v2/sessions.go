@@ -27,7 +27,7 @@ type EntryList struct {
 
 // SessionCreateBody is the body of POST /api/v2/sessions.
 type SessionCreateBody struct {
-	ID        string            `json:"id,omitempty" pattern:"^[A-Za-z0-9_.-]{1,128}$" doc:"The id to create the session under (an agent registering itself); 409 CONFLICT when it is taken. Default: a new sess_… id."`
+	ID        string            `json:"id,omitempty" pattern:"^[A-Za-z0-9_.-]{1,128}$" doc:"The id to create the session under (an agent registering itself); not only dots (., .., … are refused: they are no safe path segment); 409 CONFLICT when it is taken. Default: a new sess_… id."`
 	ProjectID string            `json:"projectId" minLength:"1" maxLength:"128" doc:"The project; must exist (404)."`
 	TaskIDs   []string          `json:"taskIds,omitempty" maxItems:"1000" doc:"Tasks to link, in order; each must exist (404). Duplicates are dropped. Default none."`
 	Name      string            `json:"name,omitempty" maxLength:"512" doc:"Default \"Unnamed Session\"."`

@@ -102,8 +102,9 @@ type taskCreateInput struct {
 
 type taskPatchInput struct {
 	IDPath
-	IfMatch string `header:"If-Match" doc:"Update only if the task still has this ETag (else 412)."`
-	Body    TaskPatchBody
+	IfMatch    string `header:"If-Match" doc:"Update only if the task still has this ETag (else 412)."`
+	LeaseToken string `header:"Lease-Token" maxLength:"20" pattern:"^[0-9]+$" doc:"The fencing token of the lease the caller holds on the task (lease.token). With it, a stale token (the lease expired, was released or re-claimed) gets 409 LEASE_TOKEN_STALE and changes nothing. Without it, a status change of a leased task overrides the lease: allowed, it ends the lease, and the audit log says so. Gated by the task-leases flag."`
+	Body       TaskPatchBody
 }
 
 type taskListOutput struct{ Body TaskList }
@@ -132,14 +133,15 @@ func taskPage(page maestro.Page[maestro.Task]) *taskListOutput {
 // tasksV2 holds what the Tasks operations need; each method serves one of them and is named
 // after its operation ID.
 type tasksV2 struct {
-	svc   *service.Tasks
-	flags *flags.Flags
+	svc    *service.Tasks
+	leases *service.Leases
+	flags  *flags.Flags
 }
 
 func registerTasks(api huma.API, d Deps) {
 	const tag = "Tasks"
 
-	h := tasksV2{svc: d.Services.Tasks, flags: d.Flags}
+	h := tasksV2{svc: d.Services.Tasks, leases: d.Services.Leases, flags: d.Flags}
 	huma.Register(api, op("list-tasks", http.MethodGet, Prefix+"/tasks", tag, "List tasks",
 		"Tasks matching every given filter, one page at a time, oldest first unless sort says otherwise "+
 			"(best match first with q). Each filter and sort is served by an index.\n\n"+
@@ -168,9 +170,13 @@ func registerTasks(api huma.API, d Deps) {
 			"links changed). updatedAt always moves. Dependencies are checked inside the write: each must be a "+
 			"task of the same project (422 VALIDATION_ERROR), and none may lead back to this task (422 "+
 			"DEPENDENCY_CYCLE, with the cycle in details.cycle; a self-dependency is a cycle).\n\n"+
+			"A leased task (see the claim operations): the holder sends its fencing token as Lease-Token; a stale "+
+			"token gets 409 LEASE_TOKEN_STALE and changes nothing; a status other than in_progress ends the lease. "+
+			"A status change without Lease-Token (a person, the UI, v1) is an override: it ends the lease and the "+
+			"audit log says so.\n\n"+
 			"Differences from v1: no updateSource (agents reporting progress send just sessionStatus), unknown "+
 			"members and enum values outside the lists are refused (422), dependencies are settable.",
-		http.StatusPreconditionFailed),
+		http.StatusPreconditionFailed, http.StatusConflict),
 		h.updateTask)
 
 	huma.Register(api, noContent(op("delete-task", http.MethodDelete, Prefix+"/tasks/{id}", tag, "Delete a task",
@@ -191,6 +197,9 @@ func (h tasksV2) listTasks(ctx context.Context, in *taskListInput) (*taskListOut
 	if err != nil {
 		return nil, err
 	}
+	if err := h.leases.Attach(ctx, page.Items); err != nil {
+		return nil, err
+	}
 	return taskPage(page), nil
 }
 
@@ -208,7 +217,7 @@ func (h tasksV2) createTask(ctx context.Context, in *taskCreateInput) (*taskOutp
 }
 
 func (h tasksV2) getTask(ctx context.Context, in *taskGetInput) (*taskOutput, error) {
-	t, err := h.svc.Get(ctx, in.ID)
+	t, err := h.leases.Get(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -226,15 +235,22 @@ func (h tasksV2) listTaskChildren(ctx context.Context, in *taskChildrenInput) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := h.leases.Attach(ctx, page.Items); err != nil {
+		return nil, err
+	}
 	return taskPage(page), nil
 }
 
 func (h tasksV2) updateTask(ctx context.Context, in *taskPatchInput) (*taskOutput, error) {
 	b := in.Body
+	token, err := leaseToken(ctx, h.flags, in.LeaseToken, false)
+	if err != nil {
+		return nil, err
+	}
 	t, err := h.svc.Update(ctx, in.ID, maestro.TaskPatch{
 		Title: b.Title, Description: b.Description, Status: wire.StringPtr(b.Status),
 		SessionStatus: wire.StringPtr(b.SessionStatus), Priority: wire.StringPtr(b.Priority), SessionIDs: b.SessionIDs,
-		SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies,
+		SkillIDs: b.SkillIDs, AgentIDs: b.AgentIDs, Dependencies: b.Dependencies, LeaseToken: token,
 	}, ifMatch(in.IfMatch, "Task '"+in.ID+"'"))
 	if err != nil {
 		return nil, err
