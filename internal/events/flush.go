@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,9 @@ type waiter struct {
 	done chan struct{}
 	subs []*Subscription // where it registered; touched by the registering goroutine only
 }
+
+// subsPool recycles AwaitWritten's copies of the subscription set.
+var subsPool = sync.Pool{New: func() any { return new([]*Subscription) }}
 
 func (w *waiter) release() {
 	if w.n.Add(-1) == 0 {
@@ -54,13 +58,24 @@ func (h *Hub) AwaitWritten(ctx context.Context, seq int64) {
 	}
 	w := &waiter{seq: seq, done: make(chan struct{})}
 	w.n.Store(1)
+	// The subscriptions are copied under h.mu and registered with after it, so that a request
+	// registering with a thousand of them never holds up Publish, which runs on the store's writer
+	// goroutine. One that ends in between refuses (or releases) the waiter; one that starts in between
+	// has every event published before it and does not count.
+	snap := subsPool.Get().(*[]*Subscription)
 	h.mu.Lock()
 	for s := range h.subs {
+		*snap = append(*snap, s)
+	}
+	h.mu.Unlock()
+	for _, s := range *snap {
 		if s.await(w) {
 			w.subs = append(w.subs, s)
 		}
 	}
-	h.mu.Unlock()
+	clear(*snap)
+	*snap = (*snap)[:0]
+	subsPool.Put(snap)
 	if len(w.subs) == 0 {
 		return // every socket has written them already
 	}
