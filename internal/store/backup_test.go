@@ -110,6 +110,33 @@ func TestStore_Backup_ConcurrentWriters(t *testing.T) {
 
 // TestStore_Backup_NoPartialFile: a failed backup leaves nothing behind, and an existing file is never
 // overwritten.
+// TestStore_Backup_FileNamesWithURICharacters: the backup file is named by the user, and SQLite reads
+// "file:" names as URIs, where '#' starts a fragment, '?' a query and '%' an escape. The copy must be
+// checked under its own name, not under what precedes the '#', and then restore from it must work.
+func TestStore_Backup_FileNamesWithURICharacters(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	ctx := context.Background()
+	if err := st.InTx(ctx, func(q *store.Q) error { return q.InsertProject(ctx, project("p")) }); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"b#1.db", "b?x=1.db", "b%41.db", "b 1.db"} {
+		dest := filepath.Join(dir, name)
+		info, err := st.Backup(ctx, dest)
+		if err != nil {
+			t.Errorf("backup to %q: %v", name, err)
+			continue
+		}
+		if info.Path != dest || info.Integrity != "ok" {
+			t.Errorf("backup to %q: %+v", name, info)
+		}
+		if _, err := store.CheckFile(ctx, dest); err != nil {
+			t.Errorf("check %q: %v", name, err)
+		}
+	}
+}
+
 func TestStore_Backup_NoPartialFile(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
