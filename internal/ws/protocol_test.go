@@ -219,8 +219,14 @@ func TestSockets_StatusAndMetrics(t *testing.T) {
 			ReadyStateText string `json:"readyStateText"`
 		} `json:"clients"`
 	}
-	raw, _ := json.Marshal(e.must("GET", "/ws-status", nil, 200))
-	_ = json.Unmarshal(raw, &st)
+	// The client can see the 101 a moment before the server's handler marks the socket OPEN.
+	var raw []byte
+	waitFor(t, func() bool {
+		raw, _ = json.Marshal(e.must("GET", "/ws-status", nil, 200))
+		st.Clients = nil
+		_ = json.Unmarshal(raw, &st)
+		return len(st.Clients) == 2 && st.Clients[0].ReadyState == 1 && st.Clients[1].ReadyState == 1
+	})
 	if st.ConnectedClients != 2 || len(st.Clients) != 2 || st.Clients[0].ReadyState != 1 || st.Clients[0].ReadyStateText != "OPEN" {
 		t.Fatalf("/ws-status = %s", raw)
 	}
