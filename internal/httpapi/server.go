@@ -179,7 +179,7 @@ func New(opts Options) *Server {
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
 	if opts.MCP != nil {
-		mux.Handle(MCPPath, opts.MCP)
+		mux.Handle(MCPPath, streamWrites(opts.MCP))
 	}
 
 	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, bodyLimits: operationBodyLimits(api1, api2)}
@@ -215,7 +215,6 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = routeVersion(h)
 	h = requireToken(s.opts.APIToken, s.opts.Flags, h)
 	h = cors(trusted, h)
-	h = withDeadline(s.opts.RequestTimeout, h)
 	h = rateLimit(s.opts.RateLimit, s.opts.RateBurst, h)
 	ws := s.opts.WebSocket
 	if ws != nil {
@@ -228,9 +227,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)
 	h = s.observeMetrics(h)
-	h = s.accessLog(h)
-	h = versionHeader(h)
-	h = requestID(h)
+	h = s.requestScope(h) // request ID, API version, logger, deadline; the access log
 	return h
 }
 
