@@ -300,33 +300,41 @@ func TestLogLevel_API(t *testing.T) {
 }
 
 // TestRecover_hungSentryNeverSlowsRequests sends failing requests while the Sentry endpoint accepts
-// connections and never answers. Every request must still be answered at once (the bound only detects
-// a hang; it is not a performance target), the overflow is counted, and /health says degraded.
+// connections and never answers. Every request must still be answered without waiting for Sentry, the
+// overflow is counted, and /health says degraded. A request that waited for a send would wait its whole
+// SendTimeout (10 minutes); the bound sits far below that and far above what a request needs on a busy
+// CI machine under -race, so it detects the hang and nothing else.
 func TestRecover_hungSentryNeverSlowsRequests(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := make(chan net.Conn, 100)
+	// The accepting goroutine owns the connections it holds (never answered) and closes them when the
+	// listener closes, so that no connection accepted during cleanup is sent anywhere after it.
+	accepted := make(chan struct{})
 	go func() {
+		defer close(accepted)
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			held <- c // never answered
+			held = append(held, c)
 		}
 	}()
 	t.Cleanup(func() {
 		_ = ln.Close()
-		close(held)
-		for c := range held {
-			_ = c.Close()
-		}
+		<-accepted
 	})
 	tr, err := obs.NewTracker(obs.TrackerOptions{DSN: "http://key0123@" + ln.Addr().String() + "/1", QueueSize: 2,
-		SendTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+		SendTimeout: 10 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +349,7 @@ func TestRecover_hungSentryNeverSlowsRequests(t *testing.T) {
 		if r := env.Do("GET", "/", nil, upgradeHeaders("X-Test", "fail")...); r.Status != http.StatusInternalServerError {
 			t.Fatalf("status %d", r.Status)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 30*time.Second {
 			t.Fatalf("request %d took %v with Sentry hung", i, d)
 		}
 	}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/maestro-hq/maestro-server/internal/apitest"
 	"github.com/maestro-hq/maestro-server/internal/maestro"
@@ -185,4 +187,58 @@ func hasTitle(body []byte, id, title string) bool {
 		}
 	}
 	return false
+}
+
+// The cached v2 task list and task leases: a claim, a renewal (which changes only the lease's expiry),
+// the passing of the expiry (time alone changes nothing a read shows: the lease stays until it is
+// swept) and the sweep itself. After each, the list must show what an uncached read shows.
+func TestResponseCache_LeasesOnTheV2TaskList(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	p := env.Project("leased")
+	task := env.Task(p.ID, maestro.TaskCreate{Title: "claimed"})
+	var sess struct{ ID string }
+	env.Do("POST", "/api/sessions", map[string]any{"projectId": p.ID, "taskIds": []string{}}).Decode(t, &sess)
+	list := "/api/v2/tasks?projectId=" + p.ID
+	lease := func() (string, map[string]any) {
+		t.Helper()
+		env.Do("GET", list, nil) // keep it cached
+		var page struct{ Items []map[string]any }
+		env.Do("GET", list, nil).Decode(t, &page)
+		if len(page.Items) != 1 {
+			t.Fatalf("page %v", page.Items)
+		}
+		l, _ := page.Items[0]["lease"].(map[string]any)
+		return page.Items[0]["status"].(string), l
+	}
+	if status, l := lease(); status != "todo" || l != nil {
+		t.Fatalf("before the claim: %s %v", status, l)
+	}
+	claim := env.Do("POST", "/api/v2/tasks/"+task.ID+"/claim", map[string]any{"sessionId": sess.ID, "leaseSeconds": 5})
+	if claim.Status != http.StatusOK {
+		t.Fatalf("claim: %d %s", claim.Status, claim.Body)
+	}
+	status, l := lease()
+	if status != "in_progress" || l == nil || l["sessionId"] != sess.ID {
+		t.Fatalf("after the claim: %s %v", status, l)
+	}
+	token := fmt.Sprint(l["token"])
+	expires := l["expiresAt"]
+	env.Clock.Advance(time.Second)
+	if r := env.Do("PUT", "/api/v2/tasks/"+task.ID+"/lease", map[string]any{"leaseSeconds": 5}, "Lease-Token", token); r.Status != http.StatusOK {
+		t.Fatalf("renew: %d %s", r.Status, r.Body)
+	}
+	if _, l := lease(); l == nil || l["expiresAt"] == expires {
+		t.Fatalf("after the renewal the list still shows expiresAt %v: %v", expires, l)
+	}
+	env.Clock.Advance(10 * time.Second)
+	if status, l := lease(); status != "in_progress" || l == nil {
+		t.Fatalf("expired, not yet swept: %s %v", status, l)
+	}
+	if n, err := env.Services.Leases.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	if status, l := lease(); status != "todo" || l != nil {
+		t.Fatalf("after the sweep: %s %v", status, l)
+	}
 }

@@ -125,6 +125,33 @@ type Server struct {
 	bodyLimits map[string]int64
 	// draining is set when shutdown begins: answers then close their connections (guard).
 	draining atomic.Bool
+	// stopping is closed when shutdown begins: it ends the MCP event streams (endStreamsOnShutdown).
+	stopping chan struct{}
+	stopOnce sync.Once
+}
+
+// endStreamsOnShutdown ends the requests to next that are event streams (GET, which the MCP transport
+// holds open for messages from the server until its context ends) as soon as shutdown begins. Nothing
+// else would end them (an event stream has no request deadline and no write timeout: longLived), and Shutdown, which waits for every request, would
+// wait its whole timeout for one connected agent and then cut every connection. Other requests (the
+// POSTs that carry tool calls) finish as any request does.
+func (s *Server) endStreamsOnShutdown(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-s.stopping:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 var setHumaHook sync.Once
@@ -178,11 +205,11 @@ func New(opts Options) *Server {
 	documentAPI(api1.OpenAPI(), 1)
 	documentAPI(api2.OpenAPI(), 2)
 	mux.HandleFunc("/", notFound)
+	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, bodyLimits: operationBodyLimits(api1, api2),
+		stopping: make(chan struct{})}
 	if opts.MCP != nil {
-		mux.Handle(MCPPath, streamWrites(opts.MCP))
+		mux.Handle(MCPPath, streamWrites(s.endStreamsOnShutdown(opts.MCP)))
 	}
-
-	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, bodyLimits: operationBodyLimits(api1, api2)}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
 	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
 	s.registerProbes(mux)
@@ -258,6 +285,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// socket cut after the request went out, which net/http's Shutdown does to connections it sees idle
 	// while a request is on its way. Then Shutdown closes what is idle and waits for the rest.
 	s.draining.Store(true)
+	s.stopOnce.Do(func() { close(s.stopping) })
 	_ = ln.Close()
 	if serr := <-errc; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, http.ErrServerClosed) {
 		return serr

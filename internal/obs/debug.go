@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -23,7 +25,41 @@ func DebugHandler() http.Handler {
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/debug/pprof/", http.StatusFound)
 	})
-	return mux
+	return loopbackHostOnly(mux)
+}
+
+// loopbackHostOnly refuses requests whose Host header is not a loopback name or address. The debug
+// listener is bound to loopback, but a page in the user's browser can still reach it through DNS
+// rebinding (its own name re-resolved to 127.0.0.1), and a heap profile holds memory contents such as
+// the API token. A browser always sends the name it resolved as Host, so checking it closes that door.
+func loopbackHostOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopbackHost(r.Host) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":true,"code":"FORBIDDEN","message":"the debug listener answers only requests addressed to a loopback name or address (Host)"}` + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isLoopbackHost reports whether a Host header value (with or without a port) is localhost or a
+// loopback address. An empty Host (HTTP/1.0) is allowed: browsers always send one.
+func isLoopbackHost(host string) bool {
+	if host == "" {
+		return true
+	}
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.TrimSuffix(strings.Trim(name, "[]"), ".")
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(name)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // ServeDebug serves DebugHandler on ln until ctx is cancelled. The listener must be loopback-only (the

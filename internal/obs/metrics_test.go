@@ -157,10 +157,35 @@ func TestServeDebug(t *testing.T) {
 			t.Errorf("GET %s: %d", p, resp.StatusCode)
 		}
 	}
+	// A DNS-rebinding page reaches the loopback listener under its own name: it must not read profiles.
+	for host, want := range map[string]int{
+		"evil.example":             http.StatusForbidden,
+		"evil.example:" + port(ln): http.StatusForbidden,
+		"10.0.0.5:" + port(ln):     http.StatusForbidden,
+		"localhost:" + port(ln):    http.StatusOK,
+		"[::1]:" + port(ln):        http.StatusOK,
+		"127.0.0.1":                http.StatusOK,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/debug/pprof/heap?debug=1", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %q: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("ServeDebug: %v", err)
 	}
+}
+
+func port(ln net.Listener) string {
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
 }
 
 func TestRegister(t *testing.T) {

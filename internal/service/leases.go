@@ -342,7 +342,9 @@ func (n leaseNote) record(ctx context.Context) {
 //   - with a Lease-Token, the token must name the lease held now and not expired (else
 //     LEASE_TOKEN_STALE, and nothing changes); a status other than in_progress then ends the lease;
 //   - without one, a status change of a held task is an override: it is allowed, ends the lease, and the
-//     request's audit row says so. Changes that leave the status alone do not touch the lease.
+//     request's audit row says so. Changes that leave the status alone do not touch the lease, and
+//     neither does a patch naming the status the task has (in_progress): ending the lease then would
+//     leave an in_progress task that nobody holds and no sweep frees.
 //
 // It returns what the audit row should say about the lease.
 func leaseOnUpdate(ctx context.Context, q *store.Q, t *maestro.Task, p maestro.TaskPatch, now int64) (leaseNote, error) {
@@ -360,7 +362,7 @@ func leaseOnUpdate(ctx context.Context, q *store.Q, t *maestro.Task, p maestro.T
 		t.Lease = nil
 		return leaseNote{"lease", fmt.Sprintf("ended by its holder, session %s (token %d)", held.SessionID, held.Token)}, nil
 	}
-	if t.Lease == nil || p.Status == nil {
+	if t.Lease == nil || p.Status == nil || *p.Status == t.Status {
 		return leaseNote{}, nil
 	}
 	if _, err := q.EndLease(ctx, t.ID); err != nil {

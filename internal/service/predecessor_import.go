@@ -408,6 +408,32 @@ func duplicate(seen map[string]string, im *predImporter, entity, id, file string
 	return false
 }
 
+// inStoredProjects returns the records of an entity (tasks, sessions) that are the first with their id
+// and belong to a project stored here, in file order; it reports the others as skipped. ids gives a
+// record's id and project id.
+func inStoredProjects[T any](ctx context.Context, im *predImporter, entity string, recs []predRecord[T], ids func(T) (id, projectID string)) ([]*predRecord[T], error) {
+	seen := map[string]string{}
+	var out []*predRecord[T]
+	for i := range recs {
+		r := &recs[i]
+		id, projectID := ids(r.V)
+		if duplicate(seen, im, entity, id, r.File) {
+			continue
+		}
+		ok, err := im.projectExists(ctx, projectID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			im.problem(maestro.ProblemSkipped, entity, id, r.File,
+				"project '%s' does not exist, and a %s must belong to a stored project here", projectID, entity)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 func (im *predImporter) importTemplates(ctx context.Context) error {
 	q := im.q
 	// Our defaults first, when missing, so that an edited predecessor default imported as a custom
@@ -558,22 +584,12 @@ func deref(p *string, def string) string {
 
 func (im *predImporter) importTasks(ctx context.Context) error {
 	q := im.q
-	seen := map[string]string{}
 	byID := map[string]*predRecord[predTask]{}
-	for i := range im.files.tasks {
-		r := &im.files.tasks[i]
-		if duplicate(seen, im, "task", r.V.ID, r.File) {
-			continue
-		}
-		ok, err := im.projectExists(ctx, r.V.ProjectID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			im.problem(maestro.ProblemSkipped, "task", r.V.ID, r.File,
-				"project '%s' does not exist, and a task must belong to a stored project here", r.V.ProjectID)
-			continue
-		}
+	accepted, err := inStoredProjects(ctx, im, "task", im.files.tasks, func(t predTask) (string, string) { return t.ID, t.ProjectID })
+	if err != nil {
+		return err
+	}
+	for _, r := range accepted {
 		im.acceptedTasks = append(im.acceptedTasks, r)
 		byID[r.V.ID] = r
 		im.tasks[r.V.ID] = true
@@ -712,21 +728,11 @@ func compactMetadata(raw json.RawMessage) json.RawMessage {
 
 func (im *predImporter) importSessions(ctx context.Context) error {
 	q := im.q
-	seen := map[string]string{}
-	for i := range im.files.sessions {
-		r := &im.files.sessions[i]
-		if duplicate(seen, im, "session", r.V.ID, r.File) {
-			continue
-		}
-		ok, err := im.projectExists(ctx, r.V.ProjectID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			im.problem(maestro.ProblemSkipped, "session", r.V.ID, r.File,
-				"project '%s' does not exist, and a session must belong to a stored project here", r.V.ProjectID)
-			continue
-		}
+	accepted, err := inStoredProjects(ctx, im, "session", im.files.sessions, func(s predSession) (string, string) { return s.ID, s.ProjectID })
+	if err != nil {
+		return err
+	}
+	for _, r := range accepted {
 		im.acceptedSessions = append(im.acceptedSessions, r)
 		im.sessions[r.V.ID] = true
 	}

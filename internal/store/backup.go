@@ -117,7 +117,7 @@ func checkFile(ctx context.Context, path, name string) (FileCheck, error) {
 	}
 	// Read-only, without the WAL pragmas of DSN: checking a file must not turn it into a WAL database
 	// or leave -wal/-shm files behind.
-	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	conn, err := sql.Open("sqlite", fileURI(path)+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return fc, err
 	}
@@ -157,6 +157,13 @@ func checkFile(ctx context.Context, path, name string) (FileCheck, error) {
 	}
 	return fc, nil
 }
+
+// uriEscaper escapes what an SQLite URI filename gives a meaning: '%' (an escape), '?' (the query) and
+// '#' (the fragment). A backup's name is the user's choice, and "b#1.db" must not open "b".
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// fileURI is path as an SQLite URI filename ("file:…"), for a DSN that adds a query.
+func fileURI(path string) string { return "file:" + uriEscaper.Replace(path) }
 
 // LatestSchemaVersion is the newest migration version this binary knows.
 func LatestSchemaVersion() int64 {

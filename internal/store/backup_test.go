@@ -108,6 +108,61 @@ func TestStore_Backup_ConcurrentWriters(t *testing.T) {
 	}
 }
 
+// TestStore_Backup_FileNamesWithURICharacters: the backup file is named by the user, and SQLite reads
+// "file:" names as URIs, where '#' starts a fragment, '?' a query and '%' an escape. The copy must be
+// checked under its own name, not under what precedes the '#', and then restore from it must work.
+func TestStore_Backup_FileNamesWithURICharacters(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	ctx := context.Background()
+	if err := st.InTx(ctx, func(q *store.Q) error { return q.InsertProject(ctx, project("p")) }); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"b#1.db", "b?x=1.db", "b%41.db", "b 1.db"} {
+		dest := filepath.Join(dir, name)
+		info, err := st.Backup(ctx, dest)
+		if err != nil {
+			t.Errorf("backup to %q: %v", name, err)
+			continue
+		}
+		if info.Path != dest || info.Integrity != "ok" {
+			t.Errorf("backup to %q: %+v", name, info)
+		}
+		if _, err := store.CheckFile(ctx, dest); err != nil {
+			t.Errorf("check %q: %v", name, err)
+		}
+	}
+}
+
+// TestOpen_PathWithURICharacters: DB_PATH is the user's, and the store opens it as an SQLite URI, so a
+// '#', '?' or '%' in it must name that very file, not what precedes the '#' or an unescaped name.
+func TestOpen_PathWithURICharacters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, name := range []string{"a#1.db", "a?x=1.db", "a%41.db"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, name)
+		st, err := store.Open(ctx, store.Options{Path: path})
+		if err != nil {
+			t.Errorf("open %q: %v", name, err)
+			continue
+		}
+		if err := st.InTx(ctx, func(q *store.Q) error { return q.InsertProject(ctx, project("p")) }); err != nil {
+			t.Errorf("write %q: %v", name, err)
+		}
+		_ = st.Close()
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("open %q created %v instead", name, names)
+		}
+	}
+}
+
 // TestStore_Backup_NoPartialFile: a failed backup leaves nothing behind, and an existing file is never
 // overwritten.
 func TestStore_Backup_NoPartialFile(t *testing.T) {

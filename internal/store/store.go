@@ -82,9 +82,10 @@ type publisherBox struct{ p maestro.EventPublisher }
 
 // DSN returns the driver DSN for a database file: busy_timeout first, so that it already applies to the
 // other pragmas; WAL with synchronous=NORMAL; foreign keys on; BEGIN IMMEDIATE for write transactions so
-// that they take the write lock up front instead of failing to upgrade half-way.
+// that they take the write lock up front instead of failing to upgrade half-way. The path is escaped:
+// SQLite reads a "file:" name as a URI, where '#', '?' and '%' mean something.
 func DSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	return fileURI(path) + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=temp_store(memory)&_txlock=immediate"
 }
 

@@ -49,13 +49,13 @@ func TestGroupCommit_LostSavepointFailsTheBatch(t *testing.T) {
 			return maestro.Invalid("request A refuses")
 		})
 	}()
-	time.Sleep(50 * time.Millisecond) // A is queued before B, so the batch runs A first
+	waitQueue(t, st, 1) // A is queued before B, so the batch runs A first
 	go func() {
 		errB <- st.InTx(ctx, func(q *Q) error {
 			return q.InsertProject(ctx, maestro.Project{ID: "b", Name: "b", CreatedAt: 1, UpdatedAt: 1})
 		})
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitQueue(t, st, 2)
 	close(rel)
 	if err := <-holder; err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestGroupCommit_ReplayOfAFailedBatchIsNotAnswered(t *testing.T) {
 	for i, req := range requests {
 		errs[i] = make(chan error, 1)
 		go func() { errs[i] <- req() }()
-		time.Sleep(50 * time.Millisecond) // queued in this order, so the batch runs them in it
+		waitQueue(t, st, i+1) // queued in this order, so the batch runs them in it
 	}
 	close(rel)
 	if err := <-holder; err != nil {
@@ -160,5 +160,19 @@ func TestGroupCommit_ReplayOfAFailedBatchIsNotAnswered(t *testing.T) {
 	}
 	if second == nil || idems[1].Replayed {
 		t.Fatalf("the retry answered %v for a create that was never committed", second)
+	}
+}
+
+// waitQueue waits until n writes wait in the queue of the writer (which the test holds busy), so that
+// the next batch holds exactly them, in the order they were queued. A sleep instead would be a guess
+// that a busy machine can make wrong.
+func waitQueue(t *testing.T, s *Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(s.writes) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued after 30 s, want %d", len(s.writes), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -256,6 +256,15 @@ func TestLeases_override(t *testing.T) {
 	if r.Status != 200 || r.Object(t)["lease"] == nil {
 		t.Fatalf("description change: %d %s", r.Status, r.Body)
 	}
+	// Nor does one that sends the status the task has (a CLI's "status in_progress" as it starts work):
+	// ending the lease would leave the task in_progress with nobody holding it and no sweep to free it.
+	r = env.Do("PATCH", "/api/tasks/"+task.ID, map[string]any{"status": "in_progress"})
+	if r.Status != 200 {
+		t.Fatalf("same status: %d %s", r.Status, r.Body)
+	}
+	if o := env.Do("GET", "/api/v2/tasks/"+task.ID, nil).Object(t); o["lease"] == nil {
+		t.Fatalf("a PATCH to the status the task has ended its lease: %v", o)
+	}
 	r = env.Do("PATCH", "/api/tasks/"+task.ID, map[string]any{"status": "cancelled"}) // v1, as the UI does
 	if r.Status != 200 {
 		t.Fatalf("override: %d %s", r.Status, r.Body)
