@@ -64,7 +64,8 @@ lint:
 
 ## bench: the performance figures of DESIGN §10, each against a server it starts on loopback and stops:
 ## one Markdown table of REST rows (health, GET task, list of 1,000, POST task, the mixed CLI workload, v2
-## page and search), each a ratio to a ceiling measured in the same run; the handler cost without the network,
+## page and search, and those set against the v1 list served by a second server with the cache off), each a
+## ratio to a ceiling measured in the same run; the handler cost without the network,
 ## WebSocket fan-out to 1,000 clients (without and with permessage-deflate offered), what a write's wait
 ## for its sockets costs (POST latency with 0, 10 and 1,000 sockets), and start-up time and memory over 1M tasks (SCALE_TASKS; building that database takes a few minutes).
 BENCH_FLAGS ?=

@@ -255,6 +255,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listTimelineTypePageDescStmt, err = db.PrepareContext(ctx, listTimelineTypePageDesc); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTimelineTypePageDesc: %w", err)
 	}
+	if q.projectExistsStmt, err = db.PrepareContext(ctx, projectExists); err != nil {
+		return nil, fmt.Errorf("error preparing query ProjectExists: %w", err)
+	}
 	if q.projectHasSessionsStmt, err = db.PrepareContext(ctx, projectHasSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ProjectHasSessions: %w", err)
 	}
@@ -708,6 +711,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listTimelineTypePageDescStmt: %w", cerr)
 		}
 	}
+	if q.projectExistsStmt != nil {
+		if cerr := q.projectExistsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing projectExistsStmt: %w", cerr)
+		}
+	}
 	if q.projectHasSessionsStmt != nil {
 		if cerr := q.projectHasSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing projectHasSessionsStmt: %w", cerr)
@@ -929,6 +937,7 @@ type Queries struct {
 	listTimelinePageDescStmt      *sql.Stmt
 	listTimelineTypePageStmt      *sql.Stmt
 	listTimelineTypePageDescStmt  *sql.Stmt
+	projectExistsStmt             *sql.Stmt
 	projectHasSessionsStmt        *sql.Stmt
 	projectHasTasksStmt           *sql.Stmt
 	pruneAuditEntriesStmt         *sql.Stmt
@@ -1033,6 +1042,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listTimelinePageDescStmt:      q.listTimelinePageDescStmt,
 		listTimelineTypePageStmt:      q.listTimelineTypePageStmt,
 		listTimelineTypePageDescStmt:  q.listTimelineTypePageDescStmt,
+		projectExistsStmt:             q.projectExistsStmt,
 		projectHasSessionsStmt:        q.projectHasSessionsStmt,
 		projectHasTasksStmt:           q.projectHasTasksStmt,
 		pruneAuditEntriesStmt:         q.pruneAuditEntriesStmt,

@@ -93,7 +93,8 @@ func (q *Queries) ListEventsSince(ctx context.Context, arg ListEventsSinceParams
 }
 
 const pruneEvents = `-- name: PruneEvents :execrows
-DELETE FROM events WHERE created_at < ?1 AND seq <= ?2
+DELETE FROM events WHERE events.created_at < ?1 AND events.seq <= ?2
+    AND events.seq < (SELECT MAX(newest.seq) FROM events AS newest)
 `
 
 type PruneEventsParams struct {
@@ -101,7 +102,9 @@ type PruneEventsParams struct {
 	MaxPrunableSeq int64
 }
 
-// Deletes events older than the cutoff, but never one above max_prunable_seq (the newest rows are kept).
+// Deletes events older than the cutoff, but never one above max_prunable_seq (the newest rows are kept),
+// and never the newest event of all: seq is a plain INTEGER PRIMARY KEY (migration 00005), one more than
+// the largest in the table, so the row of the largest seq must stay for no seq ever to be reused.
 func (q *Queries) PruneEvents(ctx context.Context, arg PruneEventsParams) (int64, error) {
 	result, err := q.exec(ctx, q.pruneEventsStmt, pruneEvents, arg.Cutoff, arg.MaxPrunableSeq)
 	if err != nil {

@@ -202,6 +202,18 @@ func (q *Queries) ListProjectsPageDesc(ctx context.Context, arg ListProjectsPage
 	return items, nil
 }
 
+const projectExists = `-- name: ProjectExists :one
+SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?) AS project_exists
+`
+
+// The check a create makes inside its write transaction: one index probe, no row to decode.
+func (q *Queries) ProjectExists(ctx context.Context, id string) (bool, error) {
+	row := q.queryRow(ctx, q.projectExistsStmt, projectExists, id)
+	var project_exists bool
+	err := row.Scan(&project_exists)
+	return project_exists, err
+}
+
 const projectHasSessions = `-- name: ProjectHasSessions :one
 SELECT EXISTS (SELECT 1 FROM sessions WHERE project_id = ?) AS has_sessions
 `

@@ -1,6 +1,10 @@
 -- name: GetProject :one
 SELECT * FROM projects WHERE id = ?;
 
+-- name: ProjectExists :one
+-- The check a create makes inside its write transaction: one index probe, no row to decode.
+SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?) AS project_exists;
+
 -- name: ListProjects :many
 SELECT * FROM projects ORDER BY created_at, id;
 

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net"
@@ -17,8 +16,9 @@ import (
 
 // loadShedder caps the requests served at once. Past the cap a request is answered 503 OVERLOADED with
 // Retry-After immediately, instead of queueing until every client times out (DESIGN §8). WebSocket
-// connections never reach it: they are long-lived and have their own limits. The health probes are
-// never shed: a supervisor that sees 503 from /health restarts a server that is merely busy.
+// connections never reach it, and MCP event streams pass it uncounted: they are long-lived (longLived),
+// and an idle stream holding a slot for its whole life would leave MaxInFlight-1 slots for the requests
+// the cap is for. The health probes are never shed: a supervisor that sees 503 from /health restarts a server that is merely busy.
 type loadShedder struct {
 	max   int
 	slots chan struct{}
@@ -50,7 +50,7 @@ func (l *loadShedder) handler(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if openPaths[strings.TrimRight(r.URL.Path, "/")] {
+		if openPaths[strings.TrimRight(r.URL.Path, "/")] || isMCPStream(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -67,16 +67,39 @@ func (l *loadShedder) handler(next http.Handler) http.Handler {
 // shedLoad is newLoadShedder(max).handler(next).
 func shedLoad(max int, next http.Handler) http.Handler { return newLoadShedder(max).handler(next) }
 
-// withDeadline bounds every request's context by timeout, so a stuck query or a slow client cannot hold
-// a request (and the writer) forever.
-func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
-	if timeout <= 0 {
-		return next
-	}
+// needsDeadline says whether requestScope bounds r by the request timeout. Everything does but what is
+// long-lived by design (WebSocket upgrades and MCP event streams: longLived) and the health probes,
+// which touch no database (/readyz bounds each of its checks by readyTimeout) and are the requests a
+// monitor sends most: a timer for each was a measurable part of a probe's cost.
+func needsDeadline(r *http.Request) bool {
+	return !longLived(r) && !openPaths[strings.TrimRight(r.URL.Path, "/")]
+}
+
+// longLived reports whether r opens a connection meant to stay open: a WebSocket upgrade, or the
+// standalone event stream an MCP client opens with GET /mcp (Accept: text/event-stream) to hear what
+// the server sends it outside a request. Neither is counted by load shedding (MaxInFlight bounds
+// requests in progress, not idle listeners), bounded by the request deadline, or cut by the server's
+// write timeout (see streamWrites).
+func longLived(r *http.Request) bool {
+	return isUpgrade(r) || isMCPStream(r)
+}
+
+// isMCPStream reports whether r is an MCP client's GET of its standalone event stream.
+func isMCPStream(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.TrimRight(r.URL.Path, "/") == MCPPath &&
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// streamWrites lifts the server's write timeout (http.Server.WriteTimeout) from a long-lived stream, as
+// a hijacked WebSocket connection escapes it: without this an MCP event stream was cut after 60 s. The
+// stream still ends when its MCP session does — closed by the client, idle past the session timeout,
+// or at shutdown.
+func streamWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if isMCPStream(r) {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

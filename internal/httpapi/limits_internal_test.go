@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -109,19 +110,44 @@ func TestClientLimiter_ForgetsIdleClients(t *testing.T) {
 	}
 }
 
-func TestWithDeadline(t *testing.T) {
+// TestRequestScope_deadline: requestScope bounds every request by the request timeout, except the
+// health probes and the long-lived connections (WebSocket upgrades, MCP event streams).
+func TestRequestScope_deadline(t *testing.T) {
 	t.Parallel()
-	var left time.Duration
-	h := withDeadline(time.Minute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, ok := r.Context().Deadline()
-		if !ok {
-			t.Error("no deadline")
+	s := &Server{opts: Options{RequestTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)}}
+	for _, c := range []struct {
+		method, path string
+		headers      []string
+		deadline     bool
+	}{
+		{"GET", "/", nil, true},
+		{"GET", "/api/tasks", nil, true},
+		{"POST", "/mcp", []string{"Accept", "application/json, text/event-stream"}, true},
+		{"GET", "/mcp", nil, true},
+		{"GET", "/health", nil, false},
+		{"GET", "/healthz/", nil, false},
+		{"GET", "/readyz", nil, false},
+		{"GET", "/mcp", []string{"Accept", "text/event-stream"}, false},
+		{"GET", "/", []string{"Upgrade", "websocket", "Connection", "Upgrade"}, false},
+	} {
+		var left time.Duration
+		var ok bool
+		h := s.requestScope(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var d time.Time
+			d, ok = r.Context().Deadline()
+			left = time.Until(d)
+		}))
+		r := httptest.NewRequest(c.method, c.path, nil)
+		for i := 0; i+1 < len(c.headers); i += 2 {
+			r.Header.Set(c.headers[i], c.headers[i+1])
 		}
-		left = time.Until(d)
-	}))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	if left <= 50*time.Second || left > time.Minute {
-		t.Fatalf("deadline in %s", left)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if ok != c.deadline {
+			t.Errorf("%s %s %v: deadline %v, want %v", c.method, c.path, c.headers, ok, c.deadline)
+		}
+		if ok && (left <= 50*time.Second || left > time.Minute) {
+			t.Errorf("%s %s: deadline in %s", c.method, c.path, left)
+		}
 	}
 }
 

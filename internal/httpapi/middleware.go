@@ -22,21 +22,6 @@ const RequestIDHeader = "X-Request-Id"
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// requestID accepts a well-formed X-Request-ID from the client or generates one, echoes it on the
-// response and puts it in the request context for logs, error bodies, audit rows and events. The context
-// also gets the request's event wait budget: a request waits, within it, until its events are written
-// to every live socket before its reply (DESIGN §12).
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !validRequestID.MatchString(id) {
-			id = newRequestID()
-		}
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(maestro.WithEventWait(maestro.WithRequestID(r.Context(), id))))
-	})
-}
-
 func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])

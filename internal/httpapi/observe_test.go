@@ -21,6 +21,9 @@ import (
 func TestAccessLog_oneLinePerRequest(t *testing.T) {
 	t.Parallel()
 	env := newObsEnv(t, nil)
+	// Successful health probes are logged at debug (TestAccessLog_healthProbesAtDebug); every request
+	// has its line at that level.
+	env.Logger.Level.Set(slog.LevelDebug)
 	p := env.Project("p")
 	type req struct {
 		method, path string
@@ -67,6 +70,32 @@ func TestAccessLog_oneLinePerRequest(t *testing.T) {
 	}
 	if lines[0]["request_id"] != "client-req-1" {
 		t.Errorf("client X-Request-ID not logged: %v", lines[0]["request_id"])
+	}
+}
+
+// TestAccessLog_healthProbesAtDebug: at the default level a successful health probe writes no
+// access-log line (a monitor polling every second would fill the log), while a failed probe and every
+// other request do; at debug the probes have their lines too.
+func TestAccessLog_healthProbesAtDebug(t *testing.T) {
+	t.Parallel()
+	env := newObsEnv(t, nil, func(o *httpapi.Options) {
+		o.Ready = []httpapi.ReadyCheck{{Name: "db", Check: func(context.Context) error { return fmt.Errorf("not yet") }}}
+	})
+	for _, p := range []string{"/health", "/healthz", "/health/", "/readyz", "/api/v1/projects"} {
+		env.Do("GET", p, nil)
+	}
+	var routes []string
+	for _, l := range env.Logs.Lines(t, "request") {
+		routes = append(routes, fmt.Sprintf("%s %v %v", l["level"], l["route"], l["status"]))
+	}
+	if want := []string{"INFO /readyz 503", "INFO /api/v1/projects 200"}; fmt.Sprint(routes) != fmt.Sprint(want) {
+		t.Fatalf("access-log lines at info: %q, want %q", routes, want)
+	}
+	env.Logger.Level.Set(slog.LevelDebug)
+	env.Do("GET", "/health", nil)
+	lines := env.Logs.Lines(t, "request")
+	if last := lines[len(lines)-1]; len(lines) != 3 || last["level"] != "DEBUG" || last["route"] != "/health" || last["status"] != float64(200) {
+		t.Fatalf("at debug, /health has no line: %v", lines)
 	}
 }
 

@@ -133,7 +133,7 @@ type Server struct {
 
 // endStreamsOnShutdown ends the requests to next that are event streams (GET, which the MCP transport
 // holds open for messages from the server until its context ends) as soon as shutdown begins. Nothing
-// else would end them before the request deadline, and Shutdown, which waits for every request, would
+// else would end them (an event stream has no request deadline and no write timeout: longLived), and Shutdown, which waits for every request, would
 // wait its whole timeout for one connected agent and then cut every connection. Other requests (the
 // POSTs that carry tool calls) finish as any request does.
 func (s *Server) endStreamsOnShutdown(next http.Handler) http.Handler {
@@ -209,7 +209,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, v1: api1, v2: api2, mux: mux, bodyLimits: operationBodyLimits(api1, api2),
 		stopping: make(chan struct{})}
 	if opts.MCP != nil {
-		mux.Handle(MCPPath, s.endStreamsOnShutdown(opts.MCP))
+		mux.Handle(MCPPath, streamWrites(s.endStreamsOnShutdown(opts.MCP)))
 	}
 	s.httpMetrics = obs.NewHTTPMetrics(opts.Metrics)
 	mux.Handle("GET /metrics", obs.MetricsHandler(opts.Metrics, opts.Logger))
@@ -243,7 +243,6 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = routeVersion(h)
 	h = requireToken(s.opts.APIToken, s.opts.Flags, h)
 	h = cors(trusted, h)
-	h = withDeadline(s.opts.RequestTimeout, h)
 	h = rateLimit(s.opts.RateLimit, s.opts.RateBurst, h)
 	ws := s.opts.WebSocket
 	if ws != nil {
@@ -256,9 +255,7 @@ func (s *Server) chain(mux http.Handler) http.Handler {
 	h = s.recoverPanics(s.opts.Logger, s.opts.Tracker, h)
 	h = s.auditMutations(h)
 	h = s.observeMetrics(h)
-	h = s.accessLog(h)
-	h = versionHeader(h)
-	h = requestID(h)
+	h = s.requestScope(h) // request ID, API version, logger, deadline; the access log
 	return h
 }
 

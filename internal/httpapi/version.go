@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -87,15 +88,23 @@ func trimTrailingSlashes(p string) string {
 	return p
 }
 
-// versionHeader works out once, outermost, the API version a request is served in: it sets API-Version
-// on every response — including those written before routing (CORS preflights, 401s, 429s, WebSocket
-// handshakes) — and marks the request context with it, so that every error takes that version's shape.
+// versionHeader works out the API version a request is served in: it sets API-Version on the response
+// and marks the request context with it, so that every error takes that version's shape. In the chain
+// requestScope does this once, outermost (withVersionHeader), so that every response has the header —
+// including those written before routing (CORS preflights, 401s, 429s, WebSocket handshakes); tests of
+// the inner layers wrap them in versionHeader instead.
 func versionHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, _ := requestVersion(r)
-		w.Header().Set(APIVersionHeader, strconv.Itoa(v))
-		next.ServeHTTP(w, r.WithContext(apierr.WithVersion(r.Context(), v)))
+		next.ServeHTTP(w, r.WithContext(withVersionHeader(w, r, r.Context())))
 	})
+}
+
+// withVersionHeader sets the API-Version response header of r and returns ctx carrying the version, as
+// versionHeader does; requestScope calls it so that the chain copies the request only once.
+func withVersionHeader(w http.ResponseWriter, r *http.Request, ctx context.Context) context.Context {
+	v, _ := requestVersion(r)
+	w.Header().Set(APIVersionHeader, strconv.Itoa(v))
+	return apierr.WithVersion(ctx, v)
 }
 
 // routeVersion hands the router the request with its path as routedURL makes it: trailing slashes

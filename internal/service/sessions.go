@@ -129,7 +129,7 @@ func (s *Sessions) Create(ctx context.Context, in maestro.SessionCreate, opts ..
 	taskIDs := dedupe(*in.TaskIDs)
 	var out maestro.Session
 	err := once(ctx, s.st, opts, &out, func(q *store.Q) error {
-		if _, err := q.GetProject(ctx, in.ProjectID); err != nil {
+		if err := q.RequireProject(ctx, in.ProjectID); err != nil {
 			return notFound(err, "Project", in.ProjectID)
 		}
 		if err := requireTasks(ctx, q, taskIDs); err != nil {

@@ -102,7 +102,7 @@ func (s *Tasks) Create(ctx context.Context, in maestro.TaskCreate, opts ...maest
 		t.ParentID = &parent
 	}
 	err := once(ctx, s.st, opts, &t, func(q *store.Q) error {
-		if _, err := q.GetProject(ctx, in.ProjectID); err != nil {
+		if err := q.RequireProject(ctx, in.ProjectID); err != nil {
 			return notFound(err, "Project", in.ProjectID)
 		}
 		if t.ParentID != nil {

@@ -110,3 +110,31 @@ func BenchmarkWriteCost(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProjectLookup compares the two ways a create can check its project inside the writer: the
+// whole row (GetProject) or an existence probe (RequireProject).
+func BenchmarkProjectLookup(b *testing.B) {
+	ctx := context.Background()
+	st := dbtest.New(b)
+	if err := st.InTx(ctx, func(q *store.Q) error {
+		return q.InsertProject(ctx, maestro.Project{ID: "p", Name: "bench", WorkingDir: "/tmp/bench", CreatedAt: 1, UpdatedAt: 1})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		look func(q *store.Q) error
+	}{
+		{"GetProject", func(q *store.Q) error { _, err := q.GetProject(ctx, "p"); return err }},
+		{"RequireProject", func(q *store.Q) error { return q.RequireProject(ctx, "p") }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if err := c.look(st.Read()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
