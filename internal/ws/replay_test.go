@@ -97,8 +97,13 @@ func TestSockets_Resync(t *testing.T) {
 	e := newEnv(t, func(c *envConfig) { c.hub.KeepMin = 5; c.hub.Retention = time.Millisecond })
 	e.emit("task:created", 20)
 	time.Sleep(5 * time.Millisecond)
-	if n, err := e.hub.Prune(context.Background()); err != nil || n != 15 {
-		t.Fatalf("Prune = %d, %v", n, err)
+	// The hub's own retention loop prunes once when it starts, and on a busy machine that can run after
+	// the emit: so the test checks what is left (the newest KeepMin events), not who deleted the rest.
+	if _, err := e.hub.Prune(context.Background()); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if oldest, newest, err := e.st.EventSeqBounds(context.Background()); err != nil || oldest != 16 || newest != 20 {
+		t.Fatalf("after pruning the outbox holds seq %d..%d (%v), want 16..20", oldest, newest, err)
 	}
 	last := e.hub.LastSeq()
 	for _, path := range []string{"/?since=1", "/api/v2/events/stream?since=1", fmt.Sprintf("/?since=%d", last+50)} {
