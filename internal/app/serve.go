@@ -191,6 +191,11 @@ func startObservability(cfg *config.Config, stderr io.Writer) (*obs.Logger, *pro
 	for _, name := range cfg.Ignored {
 		log.Warn("ignoring predecessor setting that has no effect here", "setting", name)
 	}
+	if cfg.NeedsAllowedHosts() {
+		log.Warn("listening on every interface, but only requests whose Host is a loopback name or SERVER_URL's "+
+			"host are answered (DNS-rebinding guard): set ALLOWED_HOSTS to the names and addresses other machines use",
+			"host", cfg.Host, "server_url", cfg.ServerURL)
+	}
 	return logger, metrics, tracker, nil
 }
 

@@ -52,3 +52,41 @@ func TestRun_startupFailureStopsBackgroundWork(t *testing.T) {
 		t.Logf("goroutines:\n%s", stacks)
 	}
 }
+
+// TestStartObservability_warnsWhenOtherMachinesWouldBeRefused: HOST=0.0.0.0 lets other machines connect,
+// but the DNS-rebinding guard answers them 403 until ALLOWED_HOSTS names what they call the server, so
+// start-up says so once, and not when ALLOWED_HOSTS is set or the server stays on loopback.
+func TestStartObservability_warnsWhenOtherMachinesWouldBeRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		warn bool
+	}{
+		{"all interfaces, no names", map[string]string{"HOST": "0.0.0.0", "MAESTRO_API_TOKEN": "t0ken-for-the-tests-here"}, true},
+		{"all interfaces, names", map[string]string{"HOST": "0.0.0.0", "MAESTRO_API_TOKEN": "t0ken-for-the-tests-here", "ALLOWED_HOSTS": "box.lan"}, false},
+		{"loopback", map[string]string{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := map[string]string{"PORT": "0", "DATA_DIR": dir, "LOG_FORMAT": "json"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			cfg, err := config.Load(config.Source{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs lockedBuffer
+			logger, _, _, err := startObservability(cfg, &logs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = logger.Close()
+			if got := strings.Contains(logs.String(), "ALLOWED_HOSTS"); got != tc.warn {
+				t.Fatalf("warning logged = %v, want %v\n%s", got, tc.warn, logs.String())
+			}
+		})
+	}
+}

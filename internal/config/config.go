@@ -87,6 +87,11 @@ func (c *Config) Addr() string {
 // IsLoopback reports whether Host only accepts connections from this machine.
 func (c *Config) IsLoopback() bool { return isLoopbackHost(c.Host) }
 
+// NeedsAllowedHosts reports whether the server listens on every interface while the Host header may
+// only name it by loopback names and SERVER_URL's host: other machines then reach it but get 403 until
+// ALLOWED_HOSTS names what they call it.
+func (c *Config) NeedsAllowedHosts() bool { return isUnspecified(c.Host) && len(c.AllowedHosts) == 0 }
+
 // HostNames are the names the Host header of a request may carry besides loopback ones (which are
 // always allowed): HOST when it is a specific address or name, SERVER_URL's host, and ALLOWED_HOSTS.
 func (c *Config) HostNames() []string {
